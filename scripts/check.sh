@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# make check: every static check and test vnacct has, in order of cost.
+# Each static check counts as one test; every TAP line printed by the
+# userspace unit tests, KUnit and the VM selftests counts as one test; a VM
+# run that times out, fails to boot or logs a kernel splat counts as one
+# more failure.  The last line is "N passed, N failed, N skipped".
+# VNACCT_KERNELS (default "6.1 6.12 debug") chooses the kernels.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+kernels=${VNACCT_KERNELS:-6.1 6.12 debug}
+log=$top/build/check
+rm -rf "$log"
+mkdir -p "$log"
+passed=0
+failed=0
+skipped=0
+t_start=$(date +%s)
+
+result() { # STATUS NAME
+	if [ "$1" -eq 0 ]; then
+		passed=$((passed + 1))
+		echo "ok - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok - $2"
+	fi
+}
+
+# step NAME CMD...: one test, output kept in build/check/NAME.log and shown
+# on failure.
+step() {
+	local name=$1 f
+	shift
+	f=$log/$(echo "$name" | tr -c 'A-Za-z0-9.\n-' _).log
+	"$@" >"$f" 2>&1
+	local rc=$?
+	[ $rc -eq 0 ] || tail -n 40 "$f" | sed 's/^/#   /'
+	result $rc "$name"
+}
+
+# tap NAME CMD...: run a command printing TAP, count its lines.
+tap() {
+	local name=$1 f rc
+	shift
+	f=$log/$(echo "$name" | tr -c 'A-Za-z0-9.\n-' _).log
+	"$@" >"$f" 2>&1
+	rc=$?
+	local p fl s
+	s=$(grep -cE '^ *ok [0-9]+.*# *SKIP' "$f")
+	p=$(grep -E '^ *ok [0-9]+' "$f" | grep -cvE '# *SKIP')
+	fl=$(grep -cE '^ *not ok [0-9]+' "$f")
+	passed=$((passed + p))
+	failed=$((failed + fl))
+	skipped=$((skipped + s))
+	sed -n -e 's/^ *\(not ok [0-9]*\)/\1/p' "$f" | sed "s/^/# $name: /"
+	echo "# $name: $p passed, $fl failed, $s skipped"
+	if [ $rc -ne 0 ] && [ "$fl" -eq 0 ]; then
+		# Failed without a failing test line: boot, timeout, splat.
+		grep -E '^vm-run:|^splat|^  ' "$f" | head -n 20 | sed 's/^/#   /'
+		result 1 "$name completed cleanly"
+	elif [ $rc -ne 0 ]; then
+		grep -E '^vm-run:' "$f" | sed 's/^/#   /'
+	fi
+	[ "$p" -gt 0 ] || [ "$fl" -gt 0 ] || result 1 "$name ran tests"
+}
+
+checkpatch() {
+	local cp
+	cp=$(scripts/checkpatch.sh) || return 1
+	perl "$cp" --no-tree --strict --terse --show-types -f \
+		vnacct/*.[ch] include/uapi/linux/*.h $(ls kunit/*.c 2>/dev/null)
+}
+
+# kbuild_clean NAME ARGS...: build, and fail on any compiler or sparse
+# diagnostic.
+kbuild_clean() {
+	local out
+	out=$(scripts/build-for.sh "$@" 2>&1)
+	local rc=$?
+	echo "$out"
+	[ $rc -eq 0 ] || return 1
+	! echo "$out" | grep -E 'warning:|error:' | grep -v 'BTF generation'
+}
+
+echo "# make check: kernels: $kernels"
+step "checkpatch --strict" checkpatch
+step "W=1 build, 6.1" kbuild_clean 6.1
+step "sparse C=2, 6.1" kbuild_clean 6.1 C=2
+step "W=1 build, 6.12" kbuild_clean 6.12
+step "sparse C=2, 6.12" kbuild_clean 6.12 C=2
+step "userspace build (-Wall -Wextra -Werror)" make -s userspace
+for t in $(make -s -f scripts/print-var.mk USER_TESTS 2>/dev/null); do
+	tap "userspace $(basename "$t")" "$t"
+done
+
+for k in $kernels; do
+	if [ "$k" = debug ]; then
+		echo "# debug kernel (built once, cached under ~/.cache/vnacct)"
+		step "debug kernel build" scripts/debug-kernel.sh
+	fi
+	step "W=1 build, $k" kbuild_clean "$k"
+	if [ "$k" = debug ]; then
+		tap "kunit, $k" selftests/vm-run.sh -t 900 -m 3072 \
+			-o "build/vm/kunit-$k" "$k" selftests/kunit.sh
+	fi
+	tap "selftests, $k" selftests/vm-run.sh -t 1500 -m 3072 \
+		-o "build/vm/selftests-$k" "$k" selftests/run_all.sh
+done
+
+echo "# make check took $(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,5 @@
+# Prints a variable of the userspace make fragments: make -f scripts/print-var.mk VAR
+-include userspace/guests.mk
+-include userspace/user.mk
+%:
+	@echo $($@)

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnacct hooks: finds the tracepoints and kernel functions vnacct observes,
+ * attaches a probe to each, and counts every probe's hits and cost.
+ *
+ * Tracepoints are looked up by name (only kfree_skb and napi_poll are
+ * exported to modules); the probe prototypes are checked at compile time
+ * against the running kernel's trace/events headers.  tun/tap, vhost-net and
+ * the bridge have no per-packet tracepoints, so their functions get kprobes.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kmod.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/sched/clock.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+#include <trace/events/net.h>
+#include <trace/events/skb.h>
+
+#include "vnacct.h"
+
+/*
+ * Written only by the CPU that runs the probe, with preemption disabled
+ * (tracepoint and kprobe handlers both run so), hence no lock and no atomic.
+ */
+static DEFINE_PER_CPU(struct vnacct_hook_cost, vnacct_cost[VNACCT_HOOK_COUNT]);
+
+static __always_inline u64 vnacct_probe_begin(void)
+{
+	return local_clock();
+}
+
+static __always_inline void vnacct_probe_end(enum vnacct_hook_id id, u64 t0)
+{
+	this_cpu_inc(vnacct_cost[id].hits);
+	this_cpu_add(vnacct_cost[id].ns, local_clock() - t0);
+}
+
+/* Tracepoint probes. */
+
+static void vnacct_tp_net_dev_queue(void *data, struct sk_buff *skb)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_NET_DEV_QUEUE, t0);
+}
+
+static void vnacct_tp_net_dev_start_xmit(void *data, const struct sk_buff *skb,
+					 const struct net_device *dev)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_NET_DEV_START_XMIT, t0);
+}
+
+static void vnacct_tp_net_dev_xmit(void *data, struct sk_buff *skb, int rc,
+				   struct net_device *dev, unsigned int skb_len)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_NET_DEV_XMIT, t0);
+}
+
+static void vnacct_tp_netif_rx(void *data, struct sk_buff *skb)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_NETIF_RX, t0);
+}
+
+static void vnacct_tp_netif_receive_skb(void *data, struct sk_buff *skb)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_NETIF_RECEIVE_SKB, t0);
+}
+
+/*
+ * consume_skb gained its call site in 6.3, kfree_skb its rx_sk in 6.11;
+ * Kbuild reads the kernel's own header to tell which this one has.
+ */
+#ifdef VNACCT_HAVE_CONSUME_SKB_LOCATION
+static void vnacct_tp_consume_skb(void *data, struct sk_buff *skb,
+				  void *location)
+#else
+static void vnacct_tp_consume_skb(void *data, struct sk_buff *skb)
+#endif
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_CONSUME_SKB, t0);
+}
+
+#ifdef VNACCT_HAVE_KFREE_SKB_RX_SK
+static void vnacct_tp_kfree_skb(void *data, struct sk_buff *skb,
+				void *location, enum skb_drop_reason reason,
+				struct sock *rx_sk)
+#else
+static void vnacct_tp_kfree_skb(void *data, struct sk_buff *skb,
+				void *location, enum skb_drop_reason reason)
+#endif
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB, t0);
+}
+
+static void vnacct_tp_skb_copy_datagram_iovec(void *data,
+					      const struct sk_buff *skb,
+					      int len)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(VNACCT_HOOK_SKB_COPY_DATAGRAM_IOVEC, t0);
+}
+
+/*
+ * A probe whose prototype does not match the tracepoint's would be called
+ * with the wrong arguments; make that a build failure on every kernel the
+ * module is compiled for.  register_trace_<tp>() is only named inside
+ * typeof, so the unexported tracepoint symbol is never referenced.
+ */
+#define VNACCT_CHECK_PROBE(tp, probe)					\
+	static_assert(__same_type(register_trace_##tp,			\
+				  int (typeof(probe) *, void *)),	\
+		      "probe " #probe " does not match tracepoint " #tp)
+
+VNACCT_CHECK_PROBE(net_dev_queue, vnacct_tp_net_dev_queue);
+VNACCT_CHECK_PROBE(net_dev_start_xmit, vnacct_tp_net_dev_start_xmit);
+VNACCT_CHECK_PROBE(net_dev_xmit, vnacct_tp_net_dev_xmit);
+VNACCT_CHECK_PROBE(netif_rx, vnacct_tp_netif_rx);
+VNACCT_CHECK_PROBE(netif_receive_skb, vnacct_tp_netif_receive_skb);
+VNACCT_CHECK_PROBE(consume_skb, vnacct_tp_consume_skb);
+VNACCT_CHECK_PROBE(kfree_skb, vnacct_tp_kfree_skb);
+VNACCT_CHECK_PROBE(skb_copy_datagram_iovec, vnacct_tp_skb_copy_datagram_iovec);
+
+/**
+ * struct vnacct_tp_hook - a tracepoint vnacct attaches to
+ * @id: hook id (index into the cost counters)
+ * @name: tracepoint name
+ * @probe: probe function, checked by VNACCT_CHECK_PROBE
+ * @tp: the kernel's tracepoint, found by name at load
+ * @attached: probe registered and must be unregistered at unload
+ */
+struct vnacct_tp_hook {
+	enum vnacct_hook_id id;
+	const char *name;
+	void *probe;
+	struct tracepoint *tp;
+	bool attached;
+};
+
+#define VNACCT_TP(hook, tpname) {					\
+	.id = VNACCT_HOOK_##hook,					\
+	.name = #tpname,						\
+	.probe = vnacct_tp_##tpname,					\
+}
+
+static struct vnacct_tp_hook vnacct_tps[] = {
+	VNACCT_TP(NET_DEV_QUEUE, net_dev_queue),
+	VNACCT_TP(NET_DEV_START_XMIT, net_dev_start_xmit),
+	VNACCT_TP(NET_DEV_XMIT, net_dev_xmit),
+	VNACCT_TP(NETIF_RX, netif_rx),
+	VNACCT_TP(NETIF_RECEIVE_SKB, netif_receive_skb),
+	VNACCT_TP(CONSUME_SKB, consume_skb),
+	VNACCT_TP(KFREE_SKB, kfree_skb),
+	VNACCT_TP(SKB_COPY_DATAGRAM_IOVEC, skb_copy_datagram_iovec),
+};
+
+/* Kprobes. */
+
+/**
+ * struct vnacct_kp_hook - a kernel function vnacct puts a kprobe on
+ * @id: hook id (index into the cost counters)
+ * @module: module that owns the function (loaded on demand), or NULL
+ * @func: the probed function
+ * @kp: the kprobe, set up afresh before every registration
+ * @attached: kprobe registered and must be unregistered at unload
+ */
+struct vnacct_kp_hook {
+	enum vnacct_hook_id id;
+	const char *module;
+	const char *func;
+	struct kprobe kp;
+	bool attached;
+};
+
+#define VNACCT_KP(hook, mod, fn) {					\
+	.id = VNACCT_HOOK_##hook,					\
+	.module = mod,							\
+	.func = #fn,							\
+}
+
+static struct vnacct_kp_hook vnacct_kps[] = {
+	VNACCT_KP(TUN_GET_USER, "tun", tun_get_user),
+	VNACCT_KP(TUN_SENDMSG, "tun", tun_sendmsg),
+	VNACCT_KP(TUN_RECVMSG, "tun", tun_recvmsg),
+	VNACCT_KP(TUN_DO_READ, "tun", tun_do_read),
+	VNACCT_KP(TUN_NET_XMIT, "tun", tun_net_xmit),
+	VNACCT_KP(VHOST_HANDLE_TX, "vhost_net", handle_tx),
+	VNACCT_KP(VHOST_HANDLE_RX, "vhost_net", handle_rx),
+	VNACCT_KP(BR_HANDLE_FRAME, "bridge", br_handle_frame),
+	VNACCT_KP(BR_FORWARD, "bridge", br_forward),
+	VNACCT_KP(BR_DEV_QUEUE_PUSH_XMIT, "bridge", br_dev_queue_push_xmit),
+	VNACCT_KP(BR_PASS_FRAME_UP, "bridge", br_pass_frame_up),
+};
+
+static int vnacct_kp_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct vnacct_kp_hook *h = container_of(kp, struct vnacct_kp_hook, kp);
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_probe_end(h->id, t0);
+	return 0;
+}
+
+static int vnacct_register_kp(struct vnacct_kp_hook *h)
+{
+	int err;
+
+	memset(&h->kp, 0, sizeof(h->kp));
+	h->kp.symbol_name = h->func;
+	h->kp.pre_handler = vnacct_kp_pre;
+	err = register_kprobe(&h->kp);
+	/* The function lives in a module that is not loaded yet. */
+	if (err == -ENOENT && h->module && !request_module("%s", h->module)) {
+		memset(&h->kp, 0, sizeof(h->kp));
+		h->kp.symbol_name = h->func;
+		h->kp.pre_handler = vnacct_kp_pre;
+		err = register_kprobe(&h->kp);
+	}
+	return err;
+}
+
+static void vnacct_find_tp(struct tracepoint *tp, void *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vnacct_tps); i++)
+		if (!strcmp(tp->name, vnacct_tps[i].name))
+			vnacct_tps[i].tp = tp;
+}
+
+/* Appends ", name" to the list of hooks that could not be attached. */
+static void vnacct_note_missing(char *buf, size_t size, const char *what,
+				const char *name, int err)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, size - len, "%s%s %s (%d)", len ? ", " : "",
+		 what, name, err);
+}
+
+void vnacct_hooks_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
+		if (!vnacct_kps[i].attached)
+			continue;
+		/* Waits until no CPU is still inside the handler. */
+		unregister_kprobe(&vnacct_kps[i].kp);
+		vnacct_kps[i].attached = false;
+	}
+	for (i = 0; i < ARRAY_SIZE(vnacct_tps); i++) {
+		if (!vnacct_tps[i].attached)
+			continue;
+		tracepoint_probe_unregister(vnacct_tps[i].tp,
+					    vnacct_tps[i].probe, NULL);
+		vnacct_tps[i].attached = false;
+	}
+	/* No tracepoint probe may still run once the module text is gone. */
+	tracepoint_synchronize_unregister();
+}
+
+int vnacct_hooks_init(void)
+{
+	static char missing[512];
+	unsigned int i;
+	int err, first_err = 0;
+
+	missing[0] = '\0';
+	for_each_kernel_tracepoint(vnacct_find_tp, NULL);
+	for (i = 0; i < ARRAY_SIZE(vnacct_tps); i++) {
+		struct vnacct_tp_hook *h = &vnacct_tps[i];
+
+		err = h->tp ? tracepoint_probe_register(h->tp, h->probe, NULL)
+			    : -ENOENT;
+		if (err) {
+			vnacct_note_missing(missing, sizeof(missing),
+					    "tracepoint", h->name, err);
+			first_err = first_err ?: err;
+			continue;
+		}
+		h->attached = true;
+	}
+	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
+		struct vnacct_kp_hook *h = &vnacct_kps[i];
+
+		err = vnacct_register_kp(h);
+		if (err) {
+			vnacct_note_missing(missing, sizeof(missing),
+					    "function", h->func, err);
+			first_err = first_err ?: err;
+			continue;
+		}
+		h->attached = true;
+	}
+	if (first_err) {
+		pr_err("cannot attach to %s; not loading\n", missing);
+		vnacct_hooks_exit();
+	}
+	return first_err;
+}
+
+void vnacct_hook_stats(enum vnacct_hook_id id, struct vnacct_hook_stats *st)
+{
+	unsigned int i;
+	int cpu;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < ARRAY_SIZE(vnacct_tps); i++)
+		if (vnacct_tps[i].id == id) {
+			st->name = vnacct_tps[i].name;
+			st->kind = "tracepoint";
+		}
+	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++)
+		if (vnacct_kps[i].id == id) {
+			st->name = vnacct_kps[i].func;
+			st->kind = "kprobe";
+		}
+	/*
+	 * Unlocked reads of per-CPU u64s: a 64-bit kernel reads each one in a
+	 * single load, so a reader sees a recent value, never a torn one.
+	 */
+	for_each_possible_cpu(cpu) {
+		const struct vnacct_hook_cost *c = per_cpu_ptr(&vnacct_cost[id], cpu);
+
+		st->hits += READ_ONCE(c->hits);
+		st->ns += READ_ONCE(c->ns);
+	}
+}
