@@ -22,6 +22,7 @@
 #include <linux/string.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 
@@ -56,7 +57,8 @@ static u16 vnacct_be16(const u8 *p)
 
 /*
  * Parse TCP options: @opt holds @len option bytes (at most 40), @cut tells
- * whether the TCP header continues past them (the copy ended first).
+ * whether the TCP header continues past them (the copy ended first): an
+ * option running past the end is then not an error.
  * Each iteration consumes at least one byte: at most 40 iterations.
  */
 static void vnacct_tcp_options(const u8 *opt, unsigned int len, bool cut,
@@ -95,7 +97,8 @@ static void vnacct_tcp_options(const u8 *opt, unsigned int len, bool cut,
 	}
 	return;
 past_end:
-	info->flags |= cut ? VNACCT_L4_OPT_TRUNC : VNACCT_L4_BAD_OPT;
+	if (!cut)
+		info->flags |= VNACCT_L4_BAD_OPT;
 }
 
 /*
@@ -157,6 +160,8 @@ static int vnacct_parse_l4(const u8 *p, unsigned int avail,
 		info->tcp_hlen = doff;
 		info->payload_len = l4len - doff;
 		info->flags |= VNACCT_L4_TCP;
+		if (avail < doff)
+			info->flags |= VNACCT_L4_OPT_TRUNC;
 		if (doff > VNACCT_TCP_MIN)
 			vnacct_tcp_options(p + VNACCT_TCP_MIN,
 					   min(doff, avail) - VNACCT_TCP_MIN,
@@ -248,7 +253,8 @@ static int vnacct_parse_ipv6(const u8 *p, unsigned int len,
 	key->daddr.ip6 = ip6->daddr;
 	nexthdr = ip6->nexthdr;
 
-	for (i = 0; i < VNACCT_IPV6_MAX_EXT; i++) {
+	/* one more round than headers skipped: it reaches the L4 header */
+	for (i = 0; i <= VNACCT_IPV6_MAX_EXT; i++) {
 		switch (nexthdr) {
 		case NEXTHDR_HOP:
 		case NEXTHDR_ROUTING:
@@ -261,6 +267,8 @@ static int vnacct_parse_ipv6(const u8 *p, unsigned int len,
 					       off, nexthdr, key, info);
 		}
 		key->proto = nexthdr;
+		if (i == VNACCT_IPV6_MAX_EXT)
+			break;
 		/* every extension header has at least 8 bytes */
 		if (off + 8 > end)
 			return -EINVAL;
@@ -292,7 +300,6 @@ static int vnacct_parse_ipv6(const u8 *p, unsigned int len,
 		nexthdr = p[off];
 		off += hlen;
 	}
-	key->proto = nexthdr;
 	info->flags |= VNACCT_L4_EXT_LIMIT;
 	return 0;
 }

@@ -99,7 +99,7 @@ struct vnacct_flow_key {
 #define VNACCT_L4_TCP_TS	BIT(6)
 /* TCP option with a bad length: option parsing stopped there */
 #define VNACCT_L4_BAD_OPT	BIT(7)
-/* TCP options run past the copied header bytes: parsing stopped there */
+/* the TCP header (options) runs past the copied bytes: options not all seen */
 #define VNACCT_L4_OPT_TRUNC	BIT(8)
 /* VLAN tag seen (hw-accelerated or in the frame): vlan_tci valid */
 #define VNACCT_L4_VLAN		BIT(9)
@@ -179,9 +179,10 @@ struct vnacct_l4_info {
  * * TCP options are parsed up to the data offset, at most 40 bytes, like
  *   the kernel's tcp_parse_options(): an option with a length < 2 or
  *   running past the TCP header ends parsing with VNACCT_L4_BAD_OPT (the
- *   segment is still valid, the kernel ignores such options too); one
- *   running past @len ends it with VNACCT_L4_OPT_TRUNC. The timestamp is
- *   reported only if found before that.
+ *   segment is still valid, the kernel ignores such options too). When
+ *   the TCP header runs past @len, VNACCT_L4_OPT_TRUNC is set and only the
+ *   options inside @len are parsed. The timestamp is reported only if
+ *   found before any of that.
  *
  * Context: any; no allocation, bounded (at most 8 extension headers and
  * 40 option bytes).

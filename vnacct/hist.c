@@ -133,6 +133,9 @@ u64 vnacct_hist_percentile(const struct vnacct_hist_snap *s,
 	/* nearest rank: ceil(n * p / 10000) = n - floor(n * (10000 - p) / 10000) */
 	rank = n - mul_u64_u32_div(n, 10000U - permille_x10, 10000U);
 	rank = max_t(u64, rank, 1);
+	/* the extremes are known exactly */
+	if (s->min <= s->max && (rank == 1 || rank == n))
+		return rank == 1 ? s->min : s->max;
 
 	for (b = 0; b < VNACCT_HIST_OVERFLOW; b++) {
 		seen += s->buckets[b];

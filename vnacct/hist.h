@@ -15,20 +15,21 @@
 #define _VNACCT_HIST_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/types.h>
 
 /* log2 of the number of sub-buckets per power of two */
 #define VNACCT_HIST_SUB_BITS	3
 /* sub-buckets per power of two */
-#define VNACCT_HIST_SUB		(1U << VNACCT_HIST_SUB_BITS)
+#define VNACCT_HIST_SUB		BIT(VNACCT_HIST_SUB_BITS)
 /* log2 of the smallest value with its own log-linear bucket (64 ns) */
 #define VNACCT_HIST_MIN_SHIFT	6
 /* log2 of the largest power of two that is still bucketed exactly */
 #define VNACCT_HIST_MAX_SHIFT	34
 /* values below this land in the underflow bucket 0 */
-#define VNACCT_HIST_MIN_NS	(1ULL << VNACCT_HIST_MIN_SHIFT)
+#define VNACCT_HIST_MIN_NS	BIT_ULL(VNACCT_HIST_MIN_SHIFT)
 /* values at or above this land in the overflow bucket */
-#define VNACCT_HIST_OVERFLOW_NS	(1ULL << (VNACCT_HIST_MAX_SHIFT + 1))
+#define VNACCT_HIST_OVERFLOW_NS	BIT_ULL(VNACCT_HIST_MAX_SHIFT + 1)
 /* number of buckets: underflow + 29 powers of two x 8 + overflow = 234 */
 #define VNACCT_HIST_BUCKETS						\
 	(2 + (VNACCT_HIST_MAX_SHIFT - VNACCT_HIST_MIN_SHIFT + 1) *	\
@@ -177,8 +178,9 @@ void vnacct_hist_snap_merge(struct vnacct_hist_snap *dst,
  *
  * Uses the nearest-rank definition: with n = sum of @s->buckets, the
  * result estimates the value of rank ceil(n * @permille_x10 / 10000)
- * (at least 1) in the sorted list of values. It returns the midpoint of
- * the bucket holding that rank, clamped to [@s->min, @s->max].
+ * (at least 1) in the sorted list of values. It returns @s->min for rank
+ * 1, @s->max for rank n, else the midpoint of the bucket holding that
+ * rank, clamped to [@s->min, @s->max].
  *
  * Error bound: for a true value v >= 64 ns below 2^35 ns the result is
  * within v / 16 (6.25 %) of v; below 64 ns it is within 32 ns; in the

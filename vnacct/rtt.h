@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * vnacct ΔRTT matching: a small fixed per-flow-pair table of outstanding
+ * vnacct delta-RTT matching: a small fixed per-flow-pair table of outstanding
  * request/response exchanges (ICMP echo id+seq, TCP end sequence -> ack,
  * TCP TSval -> TSecr), each request carrying its guest-edge and wire-edge
  * times, and the matching of responses into RTT samples:
