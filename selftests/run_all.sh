@@ -4,9 +4,12 @@
 # Exits non-zero when any test failed.
 cd "$(dirname "$0")" || exit 1
 rc=0
-for t in ${VNACCT_SELFTESTS:-$(ls *.sh | grep -vE '^(lib|run_all|kunit|vm-run)\.sh$|^demo')}; do
+for t in ${VNACCT_SELFTESTS:-$(ls *.sh *.py | grep -vE "^(lib|run_all|kunit|vm-run|vnacct_util)\.(sh|py)$|^demo")}; do
 	echo "# test: $t on $(uname -r)"
-	timeout 600 bash "./$t" || rc=1
+	case $t in
+	*.py) timeout 600 python3 "./$t" || rc=1 ;;
+	*) timeout 600 bash "./$t" || rc=1 ;;
+	esac
 	# A failed test may leave the module loaded: the next one starts clean.
 	rmmod vnacct 2>/dev/null
 done

@@ -19,6 +19,7 @@
 #include <trace/events/net.h>
 #include <trace/events/skb.h>
 
+#include "acct.h"
 #include "vnacct.h"
 
 /*
@@ -44,6 +45,7 @@ static void vnacct_tp_net_dev_queue(void *data, struct sk_buff *skb)
 {
 	u64 t0 = vnacct_probe_begin();
 
+	vnacct_acct_queue(skb);
 	vnacct_probe_end(VNACCT_HOOK_NET_DEV_QUEUE, t0);
 }
 
@@ -52,6 +54,7 @@ static void vnacct_tp_net_dev_start_xmit(void *data, const struct sk_buff *skb,
 {
 	u64 t0 = vnacct_probe_begin();
 
+	vnacct_acct_start_xmit(skb, dev);
 	vnacct_probe_end(VNACCT_HOOK_NET_DEV_START_XMIT, t0);
 }
 
@@ -67,6 +70,7 @@ static void vnacct_tp_netif_rx(void *data, struct sk_buff *skb)
 {
 	u64 t0 = vnacct_probe_begin();
 
+	vnacct_acct_rx(skb, true);
 	vnacct_probe_end(VNACCT_HOOK_NETIF_RX, t0);
 }
 
@@ -74,6 +78,7 @@ static void vnacct_tp_netif_receive_skb(void *data, struct sk_buff *skb)
 {
 	u64 t0 = vnacct_probe_begin();
 
+	vnacct_acct_rx(skb, false);
 	vnacct_probe_end(VNACCT_HOOK_NETIF_RECEIVE_SKB, t0);
 }
 
@@ -90,6 +95,7 @@ static void vnacct_tp_consume_skb(void *data, struct sk_buff *skb)
 {
 	u64 t0 = vnacct_probe_begin();
 
+	vnacct_acct_free(skb, false, 0);
 	vnacct_probe_end(VNACCT_HOOK_CONSUME_SKB, t0);
 }
 
@@ -104,6 +110,7 @@ static void vnacct_tp_kfree_skb(void *data, struct sk_buff *skb,
 {
 	u64 t0 = vnacct_probe_begin();
 
+	vnacct_acct_free(skb, true, reason);
 	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB, t0);
 }
 
@@ -169,45 +176,99 @@ static struct vnacct_tp_hook vnacct_tps[] = {
 	VNACCT_TP(SKB_COPY_DATAGRAM_IOVEC, skb_copy_datagram_iovec),
 };
 
-/* Kprobes. */
+/* Kprobes and kretprobes. */
 
 /**
- * struct vnacct_kp_hook - a kernel function vnacct puts a kprobe on
+ * struct vnacct_copy_call - a skb_copy_datagram_iter() call in progress
+ *	(kretprobe instance data)
+ * @skb: skb copied from
+ * @len: bytes asked for
+ * @t0: start of the call, ns
+ */
+struct vnacct_copy_call {
+	const struct sk_buff *skb;
+	u32 len;
+	u64 t0;
+};
+
+/**
+ * struct vnacct_kp_hook - a kernel function vnacct probes
  * @id: hook id (index into the cost counters)
  * @module: module that owns the function (loaded on demand), or NULL
  * @func: the probed function
- * @kp: the kprobe, set up afresh before every registration
- * @attached: kprobe registered and must be unregistered at unload
+ * @pre: kprobe handler at function entry, or NULL for a kretprobe
+ * @entry: kretprobe entry handler
+ * @ret: kretprobe return handler
+ * @data_size: kretprobe per-call data
+ * @kp: the kprobe (when @pre), set up afresh before every registration
+ * @krp: the kretprobe (when @ret)
+ * @attached: registered and must be unregistered at unload
  */
 struct vnacct_kp_hook {
 	enum vnacct_hook_id id;
 	const char *module;
 	const char *func;
-	struct kprobe kp;
+	kprobe_pre_handler_t pre;
+	kretprobe_handler_t entry;
+	kretprobe_handler_t ret;
+	size_t data_size;
+	union {
+		struct kprobe kp;
+		struct kretprobe krp;
+	};
 	bool attached;
 };
 
-#define VNACCT_KP(hook, mod, fn) {					\
+static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_kp_bridge(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_krp_tun_enter(struct kretprobe_instance *ri,
+				struct pt_regs *regs);
+static int vnacct_krp_tun_leave(struct kretprobe_instance *ri,
+				struct pt_regs *regs);
+static int vnacct_krp_copy_enter(struct kretprobe_instance *ri,
+				 struct pt_regs *regs);
+static int vnacct_krp_copy_done(struct kretprobe_instance *ri,
+				struct pt_regs *regs);
+
+#define VNACCT_KP(hook, mod, fn, handler) {				\
 	.id = VNACCT_HOOK_##hook,					\
 	.module = mod,							\
 	.func = #fn,							\
+	.pre = handler,							\
+}
+
+#define VNACCT_KRP(hook, mod, fn, on_entry, on_return, data) {		\
+	.id = VNACCT_HOOK_##hook,					\
+	.module = mod,							\
+	.func = #fn,							\
+	.entry = on_entry,						\
+	.ret = on_return,						\
+	.data_size = data,						\
 }
 
 static struct vnacct_kp_hook vnacct_kps[] = {
-	VNACCT_KP(TUN_GET_USER, "tun", tun_get_user),
-	VNACCT_KP(TUN_SENDMSG, "tun", tun_sendmsg),
-	VNACCT_KP(TUN_RECVMSG, "tun", tun_recvmsg),
-	VNACCT_KP(TUN_DO_READ, "tun", tun_do_read),
-	VNACCT_KP(TUN_NET_XMIT, "tun", tun_net_xmit),
-	VNACCT_KP(VHOST_HANDLE_TX, "vhost_net", handle_tx),
-	VNACCT_KP(VHOST_HANDLE_RX, "vhost_net", handle_rx),
-	VNACCT_KP(BR_HANDLE_FRAME, "bridge", br_handle_frame),
-	VNACCT_KP(BR_FORWARD, "bridge", br_forward),
-	VNACCT_KP(BR_DEV_QUEUE_PUSH_XMIT, "bridge", br_dev_queue_push_xmit),
-	VNACCT_KP(BR_PASS_FRAME_UP, "bridge", br_pass_frame_up),
+	VNACCT_KRP(TUN_GET_USER, "tun", tun_get_user, vnacct_krp_tun_enter,
+		   vnacct_krp_tun_leave, 0),
+	VNACCT_KRP(TUN_SENDMSG, "tun", tun_sendmsg, vnacct_krp_tun_enter,
+		   vnacct_krp_tun_leave, 0),
+	VNACCT_KP(TUN_RECVMSG, "tun", tun_recvmsg, vnacct_kp_count),
+	VNACCT_KP(TUN_DO_READ, "tun", tun_do_read, vnacct_kp_count),
+	VNACCT_KP(TUN_NET_XMIT, "tun", tun_net_xmit, vnacct_kp_count),
+	VNACCT_KP(VHOST_HANDLE_TX, "vhost_net", handle_tx, vnacct_kp_count),
+	VNACCT_KP(VHOST_HANDLE_RX, "vhost_net", handle_rx, vnacct_kp_count),
+	VNACCT_KP(BR_HANDLE_FRAME, "bridge", br_handle_frame,
+		  vnacct_kp_bridge),
+	VNACCT_KP(BR_FORWARD, "bridge", br_forward, vnacct_kp_count),
+	VNACCT_KP(BR_DEV_QUEUE_PUSH_XMIT, "bridge", br_dev_queue_push_xmit,
+		  vnacct_kp_count),
+	VNACCT_KP(BR_PASS_FRAME_UP, "bridge", br_pass_frame_up,
+		  vnacct_kp_count),
+	VNACCT_KRP(SKB_COPY_DATAGRAM_ITER, NULL, skb_copy_datagram_iter,
+		   vnacct_krp_copy_enter, vnacct_krp_copy_done,
+		   sizeof(struct vnacct_copy_call)),
 };
 
-static int vnacct_kp_pre(struct kprobe *kp, struct pt_regs *regs)
+static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct vnacct_kp_hook *h = container_of(kp, struct vnacct_kp_hook, kp);
 	u64 t0 = vnacct_probe_begin();
@@ -216,22 +277,102 @@ static int vnacct_kp_pre(struct kprobe *kp, struct pt_regs *regs)
 	return 0;
 }
 
+/* br_handle_frame(struct sk_buff **pskb): the bridge's rx_handler. */
+static int vnacct_kp_bridge(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct sk_buff **pskb = (void *)regs_get_kernel_argument(regs, 0);
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_acct_bridge(*pskb);
+	vnacct_probe_end(VNACCT_HOOK_BR_HANDLE_FRAME, t0);
+	return 0;
+}
+
+static enum vnacct_hook_id vnacct_krp_id(struct kretprobe_instance *ri)
+{
+	return container_of(get_kretprobe(ri), struct vnacct_kp_hook, krp)->id;
+}
+
+static int vnacct_krp_tun_enter(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_acct_tun_enter();
+	vnacct_probe_end(vnacct_krp_id(ri), t0);
+	return 0;
+}
+
+static int vnacct_krp_tun_leave(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	vnacct_acct_tun_leave();
+	return 0;
+}
+
+/* skb_copy_datagram_iter(skb, offset, to, len) */
+static int vnacct_krp_copy_enter(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct vnacct_copy_call *call = (void *)ri->data;
+	u64 t0 = vnacct_probe_begin();
+
+	call->skb = (const void *)regs_get_kernel_argument(regs, 0);
+	call->len = regs_get_kernel_argument(regs, 3);
+	call->t0 = ktime_get_ns();
+	vnacct_probe_end(VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER, t0);
+	return 0;
+}
+
+static int vnacct_krp_copy_done(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	struct vnacct_copy_call *call = (void *)ri->data;
+	u64 t0 = vnacct_probe_begin();
+
+	/* A failed copy (-EFAULT) copied an unknown part: not counted. */
+	if (!regs_return_value(regs))
+		vnacct_acct_copy(call->skb, call->len, call->t0,
+				 ktime_get_ns());
+	vnacct_probe_end(VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER, t0);
+	return 0;
+}
+
 static int vnacct_register_kp(struct vnacct_kp_hook *h)
 {
-	int err;
-
+	if (h->ret) {
+		memset(&h->krp, 0, sizeof(h->krp));
+		h->krp.kp.symbol_name = h->func;
+		h->krp.entry_handler = h->entry;
+		h->krp.handler = h->ret;
+		h->krp.data_size = h->data_size;
+		/* Calls in flight at once; more are counted as nmissed. */
+		h->krp.maxactive = 4 * num_possible_cpus() + 64;
+		return register_kretprobe(&h->krp);
+	}
 	memset(&h->kp, 0, sizeof(h->kp));
 	h->kp.symbol_name = h->func;
-	h->kp.pre_handler = vnacct_kp_pre;
-	err = register_kprobe(&h->kp);
+	h->kp.pre_handler = h->pre;
+	return register_kprobe(&h->kp);
+}
+
+static int vnacct_attach_kp(struct vnacct_kp_hook *h)
+{
+	int err = vnacct_register_kp(h);
+
 	/* The function lives in a module that is not loaded yet. */
-	if (err == -ENOENT && h->module && !request_module("%s", h->module)) {
-		memset(&h->kp, 0, sizeof(h->kp));
-		h->kp.symbol_name = h->func;
-		h->kp.pre_handler = vnacct_kp_pre;
-		err = register_kprobe(&h->kp);
-	}
+	if (err == -ENOENT && h->module && !request_module("%s", h->module))
+		err = vnacct_attach_kp(h);
 	return err;
+}
+
+static void vnacct_detach_kp(struct vnacct_kp_hook *h)
+{
+	/* Both wait until no CPU is still inside a handler. */
+	if (h->ret)
+		unregister_kretprobe(&h->krp);
+	else
+		unregister_kprobe(&h->kp);
 }
 
 static void vnacct_find_tp(struct tracepoint *tp, void *priv)
@@ -260,8 +401,7 @@ void vnacct_hooks_exit(void)
 	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
 		if (!vnacct_kps[i].attached)
 			continue;
-		/* Waits until no CPU is still inside the handler. */
-		unregister_kprobe(&vnacct_kps[i].kp);
+		vnacct_detach_kp(&vnacct_kps[i]);
 		vnacct_kps[i].attached = false;
 	}
 	for (i = 0; i < ARRAY_SIZE(vnacct_tps); i++) {
@@ -299,7 +439,7 @@ int vnacct_hooks_init(void)
 	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
 		struct vnacct_kp_hook *h = &vnacct_kps[i];
 
-		err = vnacct_register_kp(h);
+		err = vnacct_attach_kp(h);
 		if (err) {
 			vnacct_note_missing(missing, sizeof(missing),
 					    "function", h->func, err);
@@ -329,7 +469,7 @@ void vnacct_hook_stats(enum vnacct_hook_id id, struct vnacct_hook_stats *st)
 	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++)
 		if (vnacct_kps[i].id == id) {
 			st->name = vnacct_kps[i].func;
-			st->kind = "kprobe";
+			st->kind = vnacct_kps[i].ret ? "kretprobe" : "kprobe";
 		}
 	/*
 	 * Unlocked reads of per-CPU u64s: a 64-bit kernel reads each one in a

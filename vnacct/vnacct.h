@@ -22,8 +22,8 @@
  * @VNACCT_HOOK_KFREE_SKB: tracepoint skb:kfree_skb (drop, with reason)
  * @VNACCT_HOOK_SKB_COPY_DATAGRAM_IOVEC: tracepoint skb:skb_copy_datagram_iovec
  *	(skb payload copied to a user/guest iovec)
- * @VNACCT_HOOK_TUN_GET_USER: kprobe tun_get_user (guest frame -> skb)
- * @VNACCT_HOOK_TUN_SENDMSG: kprobe tun_sendmsg (vhost-net tx into the tap)
+ * @VNACCT_HOOK_TUN_GET_USER: kretprobe tun_get_user (guest frame -> skb)
+ * @VNACCT_HOOK_TUN_SENDMSG: kretprobe tun_sendmsg (vhost-net tx into tap)
  * @VNACCT_HOOK_TUN_RECVMSG: kprobe tun_recvmsg (vhost-net rx from the tap)
  * @VNACCT_HOOK_TUN_DO_READ: kprobe tun_do_read (tap fd read, QEMU w/o vhost)
  * @VNACCT_HOOK_TUN_NET_XMIT: kprobe tun_net_xmit (skb queued toward a guest)
@@ -34,6 +34,8 @@
  * @VNACCT_HOOK_BR_DEV_QUEUE_PUSH_XMIT: kprobe br_dev_queue_push_xmit
  *	(bridge hands the frame to a port's dev_queue_xmit)
  * @VNACCT_HOOK_BR_PASS_FRAME_UP: kprobe br_pass_frame_up (to the host stack)
+ * @VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER: kretprobe skb_copy_datagram_iter (the
+ *	copy into a guest or socket reader, timed)
  * @VNACCT_HOOK_COUNT: number of hooks
  */
 enum vnacct_hook_id {
@@ -56,6 +58,7 @@ enum vnacct_hook_id {
 	VNACCT_HOOK_BR_FORWARD,
 	VNACCT_HOOK_BR_DEV_QUEUE_PUSH_XMIT,
 	VNACCT_HOOK_BR_PASS_FRAME_UP,
+	VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER,
 	VNACCT_HOOK_COUNT,
 };
 
@@ -74,7 +77,7 @@ struct vnacct_hook_cost {
 /**
  * struct vnacct_hook_stats - snapshot of one hook's counters, all CPUs
  * @name: probed tracepoint or function name
- * @kind: "tracepoint" or "kprobe"
+ * @kind: "tracepoint", "kprobe" or "kretprobe"
  * @hits: times the probe ran since load
  * @ns: nanoseconds spent in the probe since load
  */

@@ -1,0 +1,485 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnacct packet path: follows each packet from the moment the host kernel
+ * gets it to the moment it leaves, closing one stage at every hook it
+ * passes, and commits the result to its flow when it leaves.
+ *
+ * Entry: a guest frame handed to the stack by tun (from the tun call's
+ * start), an skb first seen on receive (from a wire device or another
+ * network namespace), or a locally sent skb at dev_queue_xmit().
+ * Exit: the copy into a guest or a local socket, transmit on a hardware
+ * device, crossing into another network namespace (veth to an "external
+ * host"), or the skb being freed.  A drop (kfree_skb) ends it as dropped.
+ *
+ * Nothing here allocates, sleeps or loops without bound; the only state
+ * is the tracker (fixed array), a parallel array of per-packet details and
+ * the flow table.
+ */
+#include <linux/etherdevice.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <net/rtnetlink.h>
+#include <linux/skbuff.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <net/net_namespace.h>
+
+#include "acct.h"
+#include "tracker.h"
+
+/* &vnacct_pkt.stage of a packet that has left but whose skb lives on */
+#define VNACCT_STAGE_EXITED	(VNACCT_STAGE_COUNT + 1)
+
+/**
+ * enum vnacct_origin - where a followed packet entered the host
+ * @VNACCT_ORIGIN_GUEST: from a guest through a tap
+ * @VNACCT_ORIGIN_WIRE: from a wire device or another network namespace
+ * @VNACCT_ORIGIN_LOCAL: sent by the host itself
+ */
+enum vnacct_origin {
+	VNACCT_ORIGIN_GUEST,
+	VNACCT_ORIGIN_WIRE,
+	VNACCT_ORIGIN_LOCAL,
+};
+
+/**
+ * struct vnacct_pkt_info - what vnacct keeps about a followed packet
+ *	besides its tracker entry (same index in a parallel array)
+ * @key: flow key parsed at entry (ifindex/dir filled at exit)
+ * @l4: L4 fields for delta-RTT matching
+ * @stage_ns: residency per stage so far, ns (saturating)
+ * @stages: bit mask of the stages the packet went through
+ * @len: IP length at entry, bytes
+ * @gso_segs: GSO segments it stands for (0: not GSO)
+ * @netns: network namespace (inode number) it entered in
+ * @ifindex: device it entered on
+ * @guest_netns: network namespace of the tap it was queued to, if any
+ * @guest_ifindex: tap it was queued to toward a guest, 0 if none
+ * @origin: &enum vnacct_origin
+ * @copy_kind: &enum vnacct_copy of the tracker entry's copy counters
+ *
+ * Owned, like the tracker entry, by the one CPU processing the skb.
+ */
+struct vnacct_pkt_info {
+	struct vnacct_flow_key key;
+	struct vnacct_l4_info l4;
+	u32 stage_ns[VNACCT_STAGE_COUNT];
+	u16 stages;
+	u16 gso_segs;
+	u32 len;
+	u32 netns;
+	u32 ifindex;
+	u32 guest_netns;
+	u32 guest_ifindex;
+	u8 origin;
+	u8 copy_kind;
+};
+
+/**
+ * struct vnacct_cpu - per-CPU context of the tun call running on that CPU
+ * @task: task that made the call (only its own hand-over is matched)
+ * @tun_depth: nesting of tun_sendmsg()/tun_get_user() calls
+ * @tun_entry_ns: when the outermost call started
+ */
+struct vnacct_cpu {
+	const struct task_struct *task;
+	unsigned int tun_depth;
+	u64 tun_entry_ns;
+};
+
+struct vnacct_counters vnacct_ctr;
+
+static struct vnacct_tracker vnacct_trk;
+static struct vnacct_pkt_info *vnacct_info;
+/* tun handlers run in process context with preemption possible: see below */
+static DEFINE_PER_CPU(struct vnacct_cpu, vnacct_cpu);
+/* 1/N sampling sequence; per CPU so the packet path shares no line */
+static DEFINE_PER_CPU(u32, vnacct_sample_seq);
+
+static inline struct vnacct_pkt_info *vnacct_info_of(struct vnacct_pkt *pkt)
+{
+	return &vnacct_info[pkt - vnacct_trk.slots];
+}
+
+static bool vnacct_dev_is_tun(const struct net_device *dev)
+{
+	const struct rtnl_link_ops *ops = dev ? dev->rtnl_link_ops : NULL;
+
+	return ops && ops->kind && !strcmp(ops->kind, "tun");
+}
+
+static u32 vnacct_dev_netns(const struct net_device *dev)
+{
+	return dev_net(dev)->ns.inum;
+}
+
+/*
+ * The tun calls that hand guest frames to the stack: while one runs, a new
+ * skb its task receives on a tap came from the guest, and entered the host
+ * when the call started.  Called from kretprobe entry and return handlers
+ * (preemption disabled).  The tun call itself may sleep and come back on
+ * another CPU: the context is then left behind, matched by no other task,
+ * and replaced by the next call on that CPU; the frames such a call hands
+ * over count as mid-path.
+ */
+void vnacct_acct_tun_enter(void)
+{
+	struct vnacct_cpu *c = this_cpu_ptr(&vnacct_cpu);
+
+	if (c->task == current && c->tun_depth) {
+		c->tun_depth++;
+		return;
+	}
+	c->task = current;
+	c->tun_depth = 1;
+	c->tun_entry_ns = ktime_get_ns();
+}
+
+void vnacct_acct_tun_leave(void)
+{
+	struct vnacct_cpu *c = this_cpu_ptr(&vnacct_cpu);
+
+	if (c->task == current && c->tun_depth)
+		c->tun_depth--;
+}
+
+static const struct vnacct_cpu *vnacct_tun_call(void)
+{
+	const struct vnacct_cpu *c = this_cpu_ptr(&vnacct_cpu);
+
+	return c->task == current && c->tun_depth ? c : NULL;
+}
+
+/* Closes the packet's current stage at @now and starts @next. */
+static void vnacct_pkt_stage(struct vnacct_pkt *pkt, unsigned int next,
+			     u64 now)
+{
+	struct vnacct_pkt_info *pi = vnacct_info_of(pkt);
+	unsigned int cur = pkt->stage;
+	u64 ns = vnacct_pkt_advance(pkt, next, now);
+
+	if (cur < VNACCT_STAGE_COUNT) {
+		u64 sum = (u64)pi->stage_ns[cur] + ns;
+
+		pi->stage_ns[cur] = sum > U32_MAX ? U32_MAX : sum;
+		pi->stages |= BIT(cur);
+	}
+}
+
+static struct vnacct_pkt *vnacct_pkt_start(const struct sk_buff *skb,
+					   const struct net_device *dev,
+					   enum vnacct_origin origin,
+					   unsigned int stage, u64 entry)
+{
+	struct vnacct_pkt_info *pi;
+	struct vnacct_pkt *pkt;
+	u32 n;
+
+	if (!READ_ONCE(vnacct_cfg.enabled))
+		return NULL;
+	n = READ_ONCE(vnacct_cfg.sample);
+	if (n > 1 && this_cpu_inc_return(vnacct_sample_seq) % n) {
+		atomic64_inc(&vnacct_ctr.sampled_out);
+		return NULL;
+	}
+	pkt = vnacct_tracker_insert(&vnacct_trk, (unsigned long)skb, entry);
+	if (!pkt) {
+		atomic64_inc(&vnacct_ctr.untracked);
+		return NULL;
+	}
+	pi = vnacct_info_of(pkt);
+	memset(pi, 0, sizeof(*pi));
+	/* A header we cannot parse still counts, as an L3-only flow. */
+	vnacct_flow_key_from_skb(skb, &pi->key, &pi->l4);
+	pi->len = skb->len - skb_network_offset(skb);
+	if (skb_is_gso(skb))
+		pi->gso_segs = skb_shinfo(skb)->gso_segs;
+	pi->netns = vnacct_dev_netns(dev);
+	pi->ifindex = dev->ifindex;
+	pi->origin = origin;
+	pkt->stage = stage;
+	atomic64_inc(&vnacct_ctr.tracked);
+	return pkt;
+}
+
+static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
+					      struct vnacct_pkt_info *pi,
+					      u64 t_exit, bool dropped,
+					      u32 reason)
+{
+	struct vnacct_flow_key key = pi->key;
+	struct vnacct_flow *f, *pair;
+	struct vnacct_rtt_sample s;
+	unsigned int i, side;
+	u32 filter;
+	u64 total;
+
+	if (pi->origin == VNACCT_ORIGIN_GUEST) {
+		key.dir = VNACCT_DIR_FROM_GUEST;
+		key.ifindex = pi->ifindex;
+		key.netns = pi->netns;
+	} else if (pi->guest_ifindex) {
+		key.dir = VNACCT_DIR_TO_GUEST;
+		key.ifindex = pi->guest_ifindex;
+		key.netns = pi->guest_netns;
+	} else {
+		key.dir = VNACCT_DIR_LOCAL;
+		key.ifindex = pi->ifindex;
+		key.netns = pi->netns;
+	}
+	filter = READ_ONCE(vnacct_cfg.filter_ifindex);
+	if (filter && (key.ifindex != filter ||
+		       key.netns != READ_ONCE(vnacct_cfg.filter_netns)))
+		return NULL;
+	f = vnacct_flow_get(&key, t_exit);
+	if (!f)
+		return NULL;
+
+	total = t_exit - pkt->t_entry;
+	atomic64_inc(&f->packets);
+	atomic64_add(pi->len, &f->bytes);
+	if (pi->gso_segs) {
+		atomic64_inc(&f->gso_packets);
+		atomic64_add(pi->gso_segs, &f->gso_segs);
+	}
+	if (dropped) {
+		atomic64_inc(&f->drops);
+		atomic_set(&f->drop_reason, reason);
+	}
+	if (pkt->copy_bytes) {
+		atomic64_add(pkt->copy_bytes, &f->copy_bytes[pi->copy_kind]);
+		atomic64_add(pkt->copy_ns, &f->copy_ns[pi->copy_kind]);
+	}
+	vnacct_hist_add(&f->total, total);
+	for (i = 0; i < VNACCT_STAGE_COUNT; i++) {
+		if (!(pi->stages & BIT(i)))
+			continue;
+		vnacct_hist_add(&f->stage[i], pi->stage_ns[i]);
+		atomic64_add(pi->len, &f->stage_bytes[i]);
+	}
+	WRITE_ONCE(f->last_ns, t_exit);
+
+	if (dropped || key.dir == VNACCT_DIR_LOCAL)
+		return f;
+	/* Exchanges of a flow pair live in its FROM_GUEST flow. */
+	if (key.dir == VNACCT_DIR_FROM_GUEST) {
+		pair = f;
+		side = VNACCT_RTT_GUEST;
+	} else {
+		struct vnacct_flow_key rev;
+
+		vnacct_flow_key_reverse(&key, &rev);
+		pair = vnacct_flow_get(&rev, t_exit);
+		side = VNACCT_RTT_WIRE;
+		if (!pair)
+			return f;
+	}
+	if (vnacct_rtt_observe(&pair->rtt, key.proto, &pi->l4, side,
+			       side == VNACCT_RTT_GUEST ? pkt->t_entry : t_exit,
+			       side == VNACCT_RTT_GUEST ? t_exit : pkt->t_entry,
+			       &s))
+		vnacct_hist_add(&pair->drtt, s.delta);
+	return f;
+}
+
+/*
+ * The packet leaves the host at @t_exit (its last stage closes then).  With
+ * @keep the entry stays, marked exited, so that later copies of the same
+ * skb (a socket read in several parts) still reach the flow.
+ */
+static void vnacct_pkt_exit(struct vnacct_pkt *pkt, u64 t_exit, bool keep,
+			    bool dropped, u32 reason)
+{
+	struct vnacct_pkt_info *pi = vnacct_info_of(pkt);
+	struct vnacct_flow *f;
+
+	vnacct_pkt_stage(pkt, VNACCT_STAGE_EXITED, t_exit);
+	f = vnacct_flow_commit(pkt, pi, vnacct_pkt_last_ns(pkt), dropped,
+			       reason);
+	atomic64_inc(&vnacct_ctr.exited);
+	if (keep && f)
+		pkt->flow = vnacct_flow_index(f);
+	else
+		vnacct_tracker_remove(&vnacct_trk, pkt);
+}
+
+/*
+ * A followed packet seen on a device of another network namespace has left
+ * the host it entered (veth to an "external host" namespace): it exits at
+ * its last hook, and may enter anew here.
+ */
+static struct vnacct_pkt *vnacct_pkt_netns_check(struct vnacct_pkt *pkt,
+						 const struct net_device *dev)
+{
+	if (pkt && pkt->stage == VNACCT_STAGE_EXITED) {
+		/* Left already; the skb lives on (e.g. looped back). */
+		vnacct_tracker_remove(&vnacct_trk, pkt);
+		return NULL;
+	}
+	if (pkt && vnacct_info_of(pkt)->netns != vnacct_dev_netns(dev)) {
+		vnacct_pkt_exit(pkt, vnacct_pkt_last_ns(pkt), false, false, 0);
+		return NULL;
+	}
+	return pkt;
+}
+
+/* netif_rx (@backlog) or netif_receive_skb. */
+void vnacct_acct_rx(struct sk_buff *skb, bool backlog)
+{
+	unsigned int stage = backlog ? VNACCT_STAGE_BACKLOG :
+				       VNACCT_STAGE_RECEIVE;
+	struct net_device *dev = skb->dev;
+	struct vnacct_pkt *pkt;
+	u64 now = ktime_get_ns();
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	pkt = vnacct_pkt_netns_check(pkt, dev);
+	if (pkt) {
+		vnacct_pkt_stage(pkt, stage, now);
+		return;
+	}
+	if (vnacct_dev_is_tun(dev)) {
+		const struct vnacct_cpu *c = vnacct_tun_call();
+		struct vnacct_pkt_info *pi;
+
+		if (!c) {
+			atomic64_inc(&vnacct_ctr.midpath);
+			return;
+		}
+		pkt = vnacct_pkt_start(skb, dev, VNACCT_ORIGIN_GUEST,
+				       VNACCT_STAGE_GUEST_TX, c->tun_entry_ns);
+		if (!pkt)
+			return;
+		/* The whole frame came out of guest memory. */
+		pi = vnacct_info_of(pkt);
+		pi->copy_kind = VNACCT_COPY_FROM_GUEST;
+		vnacct_pkt_add_copy(pkt, skb->len + skb_mac_header_len(skb),
+				    now - c->tun_entry_ns);
+		vnacct_pkt_stage(pkt, stage, now);
+		return;
+	}
+	vnacct_pkt_start(skb, dev, VNACCT_ORIGIN_WIRE, stage, now);
+}
+
+void vnacct_acct_bridge(struct sk_buff *skb)
+{
+	struct vnacct_pkt *pkt;
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (pkt && pkt->stage != VNACCT_STAGE_EXITED)
+		vnacct_pkt_stage(pkt, VNACCT_STAGE_BRIDGE, ktime_get_ns());
+}
+
+void vnacct_acct_queue(struct sk_buff *skb)
+{
+	struct vnacct_pkt *pkt;
+	u64 now = ktime_get_ns();
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	pkt = vnacct_pkt_netns_check(pkt, skb->dev);
+	if (pkt)
+		vnacct_pkt_stage(pkt, VNACCT_STAGE_QDISC, now);
+	else
+		vnacct_pkt_start(skb, skb->dev, VNACCT_ORIGIN_LOCAL,
+				 VNACCT_STAGE_QDISC, now);
+}
+
+void vnacct_acct_start_xmit(const struct sk_buff *skb,
+			    const struct net_device *dev)
+{
+	struct vnacct_pkt *pkt;
+	u64 now = ktime_get_ns();
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (!pkt || pkt->stage == VNACCT_STAGE_EXITED)
+		return;
+	if (vnacct_dev_is_tun(dev)) {
+		struct vnacct_pkt_info *pi = vnacct_info_of(pkt);
+
+		pi->guest_ifindex = dev->ifindex;
+		pi->guest_netns = vnacct_dev_netns(dev);
+		vnacct_pkt_stage(pkt, VNACCT_STAGE_GUEST_QUEUE, now);
+		return;
+	}
+	vnacct_pkt_stage(pkt, VNACCT_STAGE_DRIVER, now);
+	/* A device with a bus parent is hardware: the packet is on the wire. */
+	if (dev->dev.parent)
+		vnacct_pkt_exit(pkt, now, false, false, 0);
+}
+
+/* skb_copy_datagram_iter() copied @bytes of @skb between @t0 and @t1. */
+void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1)
+{
+	struct vnacct_pkt_info *pi;
+	struct vnacct_pkt *pkt;
+	unsigned int kind;
+	bool to_guest;
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (!pkt)
+		return;
+	pi = vnacct_info_of(pkt);
+	to_guest = vnacct_dev_is_tun(skb->dev);
+	kind = to_guest ? VNACCT_COPY_TO_GUEST : VNACCT_COPY_TO_SOCKET;
+	if (pkt->stage == VNACCT_STAGE_EXITED) {
+		/* A later part of a read: straight to the flow. */
+		vnacct_flow_add_copy(pkt->flow, kind, bytes, t1 - t0);
+		return;
+	}
+	vnacct_pkt_stage(pkt, to_guest ? VNACCT_STAGE_GUEST_RX :
+			 VNACCT_STAGE_SOCKET, t0);
+	if (pi->copy_kind == VNACCT_COPY_FROM_GUEST && pkt->copy_bytes) {
+		/* A guest-to-guest frame: both copies are the flow's. */
+		vnacct_pkt_exit(pkt, t1, true, false, 0);
+		vnacct_flow_add_copy(pkt->flow, kind, bytes, t1 - t0);
+		return;
+	}
+	pi->copy_kind = kind;
+	vnacct_pkt_add_copy(pkt, bytes, t1 - t0);
+	vnacct_pkt_exit(pkt, t1, true, false, 0);
+}
+
+void vnacct_acct_free(const struct sk_buff *skb, bool dropped, u32 reason)
+{
+	struct vnacct_pkt *pkt;
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (!pkt)
+		return;
+	if (pkt->stage == VNACCT_STAGE_EXITED)
+		vnacct_tracker_remove(&vnacct_trk, pkt);
+	else
+		vnacct_pkt_exit(pkt, ktime_get_ns(), false, dropped, reason);
+}
+
+int vnacct_acct_init(unsigned int max_packets)
+{
+	int err = vnacct_tracker_init(&vnacct_trk, max_packets);
+
+	if (err)
+		return err;
+	vnacct_info = kvcalloc(vnacct_tracker_capacity(&vnacct_trk),
+			       sizeof(*vnacct_info), GFP_KERNEL);
+	if (!vnacct_info) {
+		vnacct_tracker_destroy(&vnacct_trk);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void vnacct_acct_exit(void)
+{
+	kvfree(vnacct_info);
+	vnacct_tracker_destroy(&vnacct_trk);
+}
+
+unsigned int vnacct_acct_in_flight(void)
+{
+	return vnacct_tracker_in_use(&vnacct_trk);
+}
+
+size_t vnacct_acct_memory(void)
+{
+	return (size_t)vnacct_tracker_capacity(&vnacct_trk) *
+	       (sizeof(struct vnacct_pkt) + sizeof(struct vnacct_pkt_info));
+}
