@@ -24,6 +24,7 @@ UDP6=100
 UDP_SIZE=512
 TCP=300000
 TCP6=150000
+TCP_LOSS=100000
 
 ok() { # STATUS TEXT
 	n=$((n + 1))
@@ -54,24 +55,15 @@ finish() {
 	exit $((failed > 0))
 }
 
-# jv FILE PATH: a value from a JSON file ("tx.frames", "ping.rtt_ns.0")
-jv() {
-	python3 - "$@" <<'PY'
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-    for k in sys.argv[2].split("."):
-        d = d[int(k)] if isinstance(d, list) else d[k]
-except Exception:
-    print("-1")
-    sys.exit(0)
-if isinstance(d, bool):
-    print("1" if d else "0")
-elif isinstance(d, (dict, list)):
-    print(json.dumps(d))
-else:
-    print(d)
-PY
+# load PREFIX FILE: sets shell variables from a JSON file, one per scalar
+# leaf, nested keys joined by "__" (PREFIX_tx__frames, PREFIX_udp_payload_bytes;
+# a list gives PREFIX_...__n), plus
+# values derived by analyze() in flatten.py.  One python3 start per call:
+# python3 is slow to start in the emulated VM.
+load() {
+	local v
+	for v in $(compgen -v "${1}_"); do unset "$v"; done
+	eval "$(python3 "$tmp/flatten.py" "$@")"
 }
 
 # snap FILE: the external namespace's counters, "name value" per line
@@ -133,6 +125,74 @@ while not stop[0] and time.time() < end:
                 del conns[s]
                 s.close()
 json.dump(res, open(out, "w"))
+PY
+
+cat >"$tmp/flatten.py" <<'PY'
+# flatten.py PREFIX FILE: shell assignments for every scalar of a JSON file
+# (guest report or sink result) and a few derived values.
+import json, re, sys
+prefix, path = sys.argv[1], sys.argv[2]
+out = []
+def emit(k, v):
+    k = re.sub(r"[^A-Za-z0-9_]", "_", k)
+    if isinstance(v, bool):
+        v = int(v)
+    if isinstance(v, (int, float)):
+        out.append("%s=%s" % (k, v))
+    elif isinstance(v, str):
+        out.append("%s='%s'" % (k, v.replace("'", "")))
+def walk(p, d, sep="_"):
+    if isinstance(d, dict):
+        for k, v in d.items():
+            walk(p + sep + k, v, "__")
+    elif isinstance(d, list):
+        emit(p + "__n", len(d))
+    else:
+        emit(p, d)
+try:
+    d = json.load(open(path))
+except Exception:
+    d = None
+    emit(prefix + "_missing", 1)
+if d is not None:
+    walk(prefix, d)
+if d is not None and "tx" in d:
+    for k in ("ping", "ping6"):
+        if k in d:
+            r = [x for x in d[k]["rtt_ns"] if x > 0]
+            emit(prefix + "_" + k + "__rtt_ok", len(r))
+            if r:
+                emit(prefix + "_" + k + "__rtt_us",
+                     "%.1f/%.1f/%.1f" % (min(r) / 1e3, sum(r) / len(r) / 1e3,
+                                         max(r) / 1e3))
+    cls = ("arp", "ndisc", "icmp", "icmp6", "udp", "tcp", "other")
+    bad = []
+    for k in ("tx", "rx"):
+        s = d[k]
+        if sum(s[c] for c in cls) != s["frames"]:
+            bad.append(k + ".classes")
+        if sum(s["class_bytes"][c] for c in cls) != s["bytes"]:
+            bad.append(k + ".class_bytes")
+        if s["ipv4"] + s["ipv6"] + s["arp"] > s["frames"]:
+            bad.append(k + ".ipv4+ipv6")
+        l3 = s["l3_bytes"]
+        if l3["ipv4"] + l3["ipv6"] != l3["total"]:
+            bad.append(k + ".l3_bytes")
+        if sum(l3[c] for c in cls if c != "arp") != l3["total"]:
+            bad.append(k + ".l3_bytes classes")
+    if d["rx"]["csum_errors"]:
+        bad.append("csum_errors")
+    if d["tx_l3_bytes"] != d["tx"]["l3_bytes"]["total"]:
+        bad.append("tx_l3_bytes")
+    if d["rx_l3_bytes"] != d["rx"]["l3_bytes"]["total"]:
+        bad.append("rx_l3_bytes")
+    emit(prefix + "_inconsistent", " ".join(bad))
+if d is not None and "udp" in d and "tcp" in d and isinstance(d["tcp"], list):
+    v4 = [c["bytes"] for c in d["tcp"] if c["peer"].startswith("::ffff:")]
+    v6 = [c["bytes"] for c in d["tcp"] if not c["peer"].startswith("::ffff:")]
+    emit(prefix + "_tcp4_bytes", sum(v4) if v4 else -1)
+    emit(prefix + "_tcp6_bytes", sum(v6) if v6 else -1)
+print("\n".join(out))
 PY
 
 # ---------------------------------------------------------------------------
@@ -210,7 +270,7 @@ run_guest() {
 	rm -f "$tmp/ready" "$tmp/sink.json"
 	ip netns exec "$X" python3 "$tmp/sink.py" "$tmp/ready" "$tmp/sink.json" 2 5001 5002 &
 	sink_pid=$!
-	for i in $(seq 1 100); do
+	for i in $(seq 1 600); do
 		[ -e "$tmp/ready" ] && break
 		sleep 0.05
 	done
@@ -231,33 +291,20 @@ run_guest() {
 	sink_pid=
 	snap "$tmp/after"
 
-	[ $rc -eq 0 ] && [ "$(jv "$j" ok)" = 1 ]
+	load g "$j"
+	load s "$tmp/sink.json"
+	[ $rc -eq 0 ] && [ "${g_ok:-0}" = 1 ]
 	ok $? "$name: traffic run exits 0 with ok (rc $rc $(head -c 200 "$tmp/$name.err"))"
-	if [ ! -s "$j" ]; then
+	if [ -n "${g_missing:-}" ]; then
 		diag "$name: no report"
 		return
 	fi
 
-	local ps pr p6s p6r
-	ps=$(jv "$j" ping.sent)
-	pr=$(jv "$j" ping.received)
-	p6s=$(jv "$j" ping6.sent)
-	p6r=$(jv "$j" ping6.received)
-	expect "$name: ping $pr/$ps and ping6 $p6r/$p6s replies" \
-		"ps == PING && pr == PING && p6s == PING && p6r == PING"
-	python3 - "$j" >"$tmp/rtt" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for k in ("ping", "ping6"):
-    r = d[k]["rtt_ns"]
-    good = [x for x in r if x > 0]
-    print(k, len(good), min(good) / 1e3 if good else 0,
-          sum(good) / len(good) / 1e3 if good else 0,
-          max(good) / 1e3 if good else 0)
-PY
-	diag "$name: guest-edge RTT us (name n min avg max): $(tr '\n' ';' <"$tmp/rtt")"
-	awk '$2 != '"$PING"' { bad = 1 } END { exit bad }' "$tmp/rtt"
-	ok $? "$name: every echo has an RTT > 0"
+	expect "$name: ping ${g_ping__received:-}/${g_ping__sent:-} and ping6 ${g_ping6__received:-}/${g_ping6__sent:-} replies" \
+		"${g_ping__sent:--1} == PING && ${g_ping__received:--1} == PING && ${g_ping6__sent:--1} == PING && ${g_ping6__received:--1} == PING"
+	diag "$name: guest-edge RTT min/avg/max us: ping ${g_ping__rtt_us:-} ping6 ${g_ping6__rtt_us:-}"
+	expect "$name: every echo has an RTT > 0" \
+		"${g_ping__rtt_ok:-0} == PING && ${g_ping6__rtt_ok:-0} == PING"
 
 	local ie ir i6e i6r
 	ie=$(delta IcmpInEchos)
@@ -265,86 +312,42 @@ PY
 	i6e=$(delta Icmp6InEchos)
 	i6r=$(delta Icmp6OutEchoReplies)
 	expect "$name: peer saw $ie echos, sent $ir replies; ICMPv6 $i6e/$i6r" \
-		"ie == ps && ir == pr && i6e == p6s && i6r == p6r"
+		"ie == g_ping__sent && ir == g_ping__received && i6e == g_ping6__sent && i6r == g_ping6__received"
 
-	local us u6s ub sd sb s4 s6 ui u6i
-	us=$(jv "$j" udp.sent)
-	u6s=$(jv "$j" udp6.sent)
-	ub=$(jv "$j" udp_payload_bytes)
-	sd=$(jv "$tmp/sink.json" udp.datagrams)
-	sb=$(jv "$tmp/sink.json" udp.bytes)
-	s4=$(jv "$tmp/sink.json" udp.v4)
-	s6=$(jv "$tmp/sink.json" udp.v6)
-	expect "$name: UDP sent $us+$u6s datagrams $ub bytes, sink got $s4+$s6 datagrams $sb bytes" \
-		"us == UDP && u6s == UDP6 && s4 == us && s6 == u6s && sb == ub && ub == (UDP + UDP6) * UDP_SIZE && sd == s4 + s6"
+	expect "$name: UDP sent ${g_udp__sent:-}+${g_udp6__sent:-} datagrams ${g_udp_payload_bytes:-} bytes, sink got ${s_udp__v4:-}+${s_udp__v6:-} datagrams ${s_udp__bytes:-} bytes" \
+		"${g_udp__sent:--1} == UDP && ${g_udp6__sent:--1} == UDP6 && ${s_udp__v4:--2} == UDP && ${s_udp__v6:--2} == UDP6 && ${s_udp__bytes:--1} == g_udp_payload_bytes && g_udp_payload_bytes == (UDP + UDP6) * UDP_SIZE"
+	local ui u6i
 	ui=$(delta UdpInDatagrams)
 	u6i=$(delta Udp6InDatagrams)
 	expect "$name: peer UdpInDatagrams +$ui Udp6InDatagrams +$u6i" \
-		"ui == us && u6i == u6s"
+		"ui == UDP && u6i == UDP6"
 
-	local ta t6a tb t6b tc t6c
-	ta=$(jv "$j" tcp.payload_bytes_acked)
-	t6a=$(jv "$j" tcp6.payload_bytes_acked)
-	tc=$(jv "$j" tcp.closed)
-	t6c=$(jv "$j" tcp6.closed)
-	tb=$(python3 -c 'import json,sys; print(sum(c["bytes"] for c in json.load(open(sys.argv[1]))["tcp"] if c["peer"].startswith("::ffff:")))' "$tmp/sink.json" 2>/dev/null || echo -1)
-	t6b=$(python3 -c 'import json,sys; print(sum(c["bytes"] for c in json.load(open(sys.argv[1]))["tcp"] if not c["peer"].startswith("::ffff:")))' "$tmp/sink.json" 2>/dev/null || echo -1)
-	expect "$name: TCP acked $ta, sink read $tb; TCP6 acked $t6a, sink read $t6b; closed $tc/$t6c" \
-		"ta == TCP && tb == TCP && t6a == TCP6 && t6b == TCP6 && tc == 1 && t6c == 1"
-	diag "$name: tcp segments $(jv "$j" tcp.segments_sent) retransmits $(jv "$j" tcp.retransmits) handshake rtt $(jv "$j" tcp.handshake_rtt_ns) ns, $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["tcp"]["rtt_samples"]))' "$j") TS rtt samples"
+	expect "$name: TCP acked ${g_tcp__payload_bytes_acked:-}, sink read ${s_tcp4_bytes:-}; TCP6 acked ${g_tcp6__payload_bytes_acked:-}, sink read ${s_tcp6_bytes:-}; closed ${g_tcp__closed:-}/${g_tcp6__closed:-}" \
+		"${g_tcp__payload_bytes_acked:--1} == TCP && ${s_tcp4_bytes:--2} == TCP && ${g_tcp6__payload_bytes_acked:--1} == TCP6 && ${s_tcp6_bytes:--2} == TCP6 && ${g_tcp__closed:-0} == 1 && ${g_tcp6__closed:-0} == 1"
+	diag "$name: tcp segments ${g_tcp__segments_sent:-} retransmits ${g_tcp__retransmits:-} handshake rtt ${g_tcp__handshake_rtt_ns:-} ns, ${g_tcp__rtt_samples__n:-} TS rtt samples"
 
-	local tf tbytes rf rbytes xrp xrb xtp xtb
-	tf=$(jv "$j" tx.frames)
-	tbytes=$(jv "$j" tx.bytes)
-	rf=$(jv "$j" rx.frames)
-	rbytes=$(jv "$j" rx.bytes)
+	local xrp xrb xtp xtb
 	xrp=$(delta rx_packets)
 	xrb=$(delta rx_bytes)
 	xtp=$(delta tx_packets)
 	xtb=$(delta tx_bytes)
-	expect "$name: guest tx $tf frames $tbytes bytes = peer veth rx $xrp frames $xrb bytes" \
-		"tf == xrp && tbytes == xrb"
-	expect "$name: guest rx $rf frames $rbytes bytes = peer veth tx $xtp frames $xtb bytes" \
-		"rf == xtp && rbytes == xtb"
+	expect "$name: guest tx $g_tx__frames frames $g_tx__bytes bytes = peer veth rx $xrp frames $xrb bytes" \
+		"g_tx__frames == xrp && g_tx__bytes == xrb"
+	expect "$name: guest rx $g_rx__frames frames $g_rx__bytes bytes = peer veth tx $xtp frames $xtb bytes" \
+		"g_rx__frames == xtp && g_rx__bytes == xtb"
 
-	local t4 r4 t6 r6 pi4 po4 pi6 po6
-	t4=$(jv "$j" tx.l3_bytes.ipv4)
-	r4=$(jv "$j" rx.l3_bytes.ipv4)
-	t6=$(jv "$j" tx.l3_bytes.ipv6)
-	r6=$(jv "$j" rx.l3_bytes.ipv6)
+	local pi4 po4 pi6 po6
 	pi4=$(delta IpExtInOctets)
 	po4=$(delta IpExtOutOctets)
 	pi6=$(delta Ip6InOctets)
 	po6=$(delta Ip6OutOctets)
-	expect "$name: IPv4 L3 bytes tx $t4 rx $r4 = peer in $pi4 out $po4" \
-		"t4 == pi4 && r4 == po4"
-	expect "$name: IPv6 L3 bytes tx $t6 rx $r6 = peer in $pi6 out $po6" \
-		"t6 == pi6 && r6 == po6"
+	expect "$name: IPv4 L3 bytes tx $g_tx__l3_bytes__ipv4 rx $g_rx__l3_bytes__ipv4 = peer in $pi4 out $po4" \
+		"g_tx__l3_bytes__ipv4 == pi4 && g_rx__l3_bytes__ipv4 == po4"
+	expect "$name: IPv6 L3 bytes tx $g_tx__l3_bytes__ipv6 rx $g_rx__l3_bytes__ipv6 = peer in $pi6 out $po6" \
+		"g_tx__l3_bytes__ipv6 == pi6 && g_rx__l3_bytes__ipv6 == po6"
 
-	python3 - "$j" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-cls = ("arp", "ndisc", "icmp", "icmp6", "udp", "tcp", "other")
-bad = []
-for k in ("tx", "rx"):
-    s = d[k]
-    if sum(s[c] for c in cls) != s["frames"]:
-        bad.append(k + " classes")
-    if sum(s["class_bytes"][c] for c in cls) != s["bytes"]:
-        bad.append(k + " class_bytes")
-    if s["ipv4"] + s["ipv6"] + s["arp"] > s["frames"]:
-        bad.append(k + " ipv4+ipv6")
-    if s["l3_bytes"]["ipv4"] + s["l3_bytes"]["ipv6"] != s["l3_bytes"]["total"]:
-        bad.append(k + " l3 total")
-if d["rx"]["csum_errors"]:
-    bad.append("csum_errors")
-if d["tx_l3_bytes"] != d["tx"]["l3_bytes"]["total"]:
-    bad.append("tx_l3_bytes")
-if bad:
-    print("# inconsistent: " + " ".join(bad))
-sys.exit(1 if bad else 0)
-PY
-	ok $? "$name: report is self-consistent (classes partition frames, no bad checksums)"
+	[ -z "${g_inconsistent-x}" ]
+	ok $? "$name: report is self-consistent (classes partition frames, no bad checksums) ${g_inconsistent:-}"
 
 	# TCP under loss (netem on both veth ends): exact bytes, retransmits
 	if ip netns exec "$X" tc qdisc add dev veth-x root netem loss 5% 2>/dev/null &&
@@ -352,12 +355,12 @@ PY
 		rm -f "$tmp/ready" "$tmp/sink.json"
 		ip netns exec "$X" python3 "$tmp/sink.py" "$tmp/ready" "$tmp/sink.json" 1 5001 5002 &
 		sink_pid=$!
-		for i in $(seq 1 100); do
+		for i in $(seq 1 600); do
 			[ -e "$tmp/ready" ] && break
 			sleep 0.05
 		done
 		ip netns exec "$H" "$prog" --ifname tap0 --mac 02:00:00:00:00:01 \
-			--ip 10.0.0.1/24 --peer 10.0.0.2 --tcp $TCP \
+			--ip 10.0.0.1/24 --peer 10.0.0.2 --tcp $TCP_LOSS \
 			--tcp-port 5001 --timeout-ms 30000 --json \
 			>"$tmp/$name-loss.json" 2>"$tmp/$name-loss.err"
 		rc=$?
@@ -370,12 +373,10 @@ PY
 		sink_pid=
 		ip netns exec "$X" tc qdisc del dev veth-x root
 		ip netns exec "$H" tc qdisc del dev veth-h root
-		local la lr lb
-		la=$(jv "$tmp/$name-loss.json" tcp.payload_bytes_acked)
-		lr=$(jv "$tmp/$name-loss.json" tcp.retransmits)
-		lb=$(jv "$tmp/sink.json" tcp.0.bytes)
-		expect "$name: TCP with 5% loss each way: acked $la, sink read $lb, $lr retransmits (rc $rc)" \
-			"rc == 0 && la == TCP && lb == TCP && lr > 0"
+		load l "$tmp/$name-loss.json"
+		load s "$tmp/sink.json"
+		expect "$name: TCP with 5% loss each way: acked ${l_tcp__payload_bytes_acked:-}, sink read ${s_tcp4_bytes:-}, ${l_tcp__retransmits:-} retransmits (rc $rc)" \
+			"rc == 0 && ${l_tcp__payload_bytes_acked:--1} == TCP_LOSS && ${s_tcp4_bytes:--2} == TCP_LOSS && ${l_tcp__retransmits:-0} > 0"
 	else
 		ip netns exec "$X" tc qdisc del dev veth-x root 2>/dev/null
 		skip "$name: TCP under loss: no sch_netem"
@@ -396,9 +397,8 @@ PY
 	wait $guest_pid
 	rc=$?
 	guest_pid=
-	local e4 e6
-	e4=$(jv "$tmp/$name-serve.json" control.echo_replies)
-	e6=$(jv "$tmp/$name-serve.json" control.echo6_replies)
+	load v "$tmp/$name-serve.json"
+	local e4=${v_control__echo_replies:--1} e6=${v_control__echo6_replies:--1}
 	expect "$name: --serve answered ${e4} echo and ${e6} echo6 requests; ping got ${p4:-0}, ping6 ${p6:-0} (rc $rc)" \
 		"rc == 0 && ${p4:-0} == 10 && ${p6:-0} == 10 && e4 == 10 && e6 == 10"
 

@@ -21,12 +21,14 @@ for s in $suites; do
 	fi
 	# Test cases are the KTAP lines indented one level (4 spaces);
 	# parameterised cases' own subtests are deeper and roll up into them.
+	cases=$(grep -E '^    (not )?ok [0-9]+ ' "$r")
+	[ -n "$cases" ] || ok 1 "suite $s has test cases"
 	while read -r line; do
 		case $line in
 		"ok "*) ok 0 "$s.${line#ok * }" ;;
 		"not ok "*) ok 1 "$s.${line#not ok * }" ;;
 		esac
-	done < <(grep -E '^    (not )?ok [0-9]+ ' "$r")
+	done <<<"$cases"
 	sed 's/^/# /' "$r" | grep -E '# +# ' | grep -vE '# +# Subtest' | head -n 40
 done
 rmmod vnacct_kunit
