@@ -67,8 +67,10 @@ static inline uint32_t get32(const uint8_t *p)
 
 /* ---- checksums ---------------------------------------------------------- */
 
-/* Adds 16-bit big-endian words of data to sum; an odd trailing byte is
- * padded with zero, so only the last chunk of a sum may be odd-sized. */
+/*
+ * Adds 16-bit big-endian words of data to sum; an odd trailing byte is
+ * padded with zero, so only the last chunk of a sum may be odd-sized.
+ */
 uint32_t gn_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
@@ -678,6 +680,27 @@ int gn_tap_open(struct gn_ctx *c, unsigned int flags)
 	return fd;
 }
 
+/* STP state of ifname as a bridge port (sysfs), or -1 if not a port */
+static int brport_state(const char *ifname)
+{
+	char path[96];
+	int st = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/brport/state", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &st) != 1)
+		st = -1;
+	fclose(f);
+	return st;
+}
+
+/*
+ * Waits until the tap is up and running (SIOCGIFFLAGS) and, when it is a
+ * bridge port, forwarding.
+ */
 static int wait_link_up(struct gn_ctx *c)
 {
 	int64_t deadline = gn_now_ns() + (int64_t)c->cfg.timeout_ms * 1000000;
@@ -698,8 +721,25 @@ static int wait_link_up(struct gn_ctx *c)
 		}
 		if ((ifr.ifr_flags & (IFF_UP | IFF_RUNNING)) ==
 		    (IFF_UP | IFF_RUNNING)) {
-			close(s);
-			return 0;
+			/*
+			 * IFF_RUNNING follows the operstate, which linkwatch
+			 * updates just before it tells the bridge about the
+			 * carrier: a bridge port may still be disabled.
+			 */
+			int st = brport_state(c->cfg.ifname);
+
+			if (st < 0 || st == 3 /* BR_STATE_FORWARDING */) {
+				close(s);
+				return 0;
+			}
+			if (gn_now_ns() >= deadline) {
+				gn_set_err(c, "bridge port %s not forwarding (state %d) within %u ms",
+					   c->cfg.ifname, st,
+					   c->cfg.timeout_ms);
+				break;
+			}
+			usleep(2000);
+			continue;
 		}
 		if (gn_stop) {
 			c->interrupted = true;
@@ -722,6 +762,33 @@ static int wait_link_up(struct gn_ctx *c)
 static void process_frame(struct gn_ctx *c, const uint8_t *f, size_t len,
 			  int64_t t);
 
+/*
+ * --pcap: every frame counted, as sent or received, in a nanosecond pcap
+ * (LINKTYPE_ETHERNET); timestamps are the CLOCK_MONOTONIC times the report
+ * uses (just before send, just after receive), not wall-clock time.
+ */
+static void pcap_header(FILE *f)
+{
+	uint32_t h[6] = { 0xa1b23c4d, 0x00040002, 0, 0, GN_RXBUF_MAX, 1 };
+
+	fwrite(h, sizeof(h), 1, f);
+}
+
+static void pcap_frame(struct gn_ctx *c, const uint8_t *f, size_t len,
+		       int64_t t)
+{
+	uint32_t h[4];
+
+	if (!c->pcap)
+		return;
+	h[0] = (uint32_t)(t / 1000000000);
+	h[1] = (uint32_t)(t % 1000000000);
+	h[2] = (uint32_t)len;
+	h[3] = (uint32_t)len;
+	fwrite(h, sizeof(h), 1, c->pcap);
+	fwrite(f, len, 1, c->pcap);
+}
+
 static int gn_tx(struct gn_ctx *c, size_t len, int64_t *t)
 {
 	struct gn_pkt p;
@@ -737,6 +804,7 @@ static int gn_tx(struct gn_ctx *c, size_t len, int64_t *t)
 	}
 	gn_parse(c->txbuf, len, &p);
 	gn_account(&c->tx, &p);
+	pcap_frame(c, c->txbuf, len, tt);
 	if (t)
 		*t = tt;
 	return 0;
@@ -932,6 +1000,7 @@ static void process_frame(struct gn_ctx *c, const uint8_t *f, size_t len,
 
 	gn_parse(f, len, &p);
 	gn_account(&c->rx, &p);
+	pcap_frame(c, f, len, t);
 	if (len < GN_ETH_HLEN || c->draining)
 		return;
 	for_us = mac_is_ours(c, p.dmac);
@@ -1444,8 +1513,12 @@ static int run_tcp(struct gn_ctx *c, struct gn_tcp *t, int family)
 					now + rto : 0;
 			}
 			if (t->dupacks >= 3) {
+				/* fast retransmit, once per snd_una */
+				if (!t->fr_done || t->fr_una != t->snd_una)
+					t->snd_nxt = t->snd_una;
+				t->fr_done = true;
+				t->fr_una = t->snd_una;
 				t->dupacks = 0;
-				t->snd_nxt = t->snd_una;	/* fast rexmit */
 			}
 			if (timer && now >= timer) {
 				if (t->fin_sent && !t->fin_acked &&
@@ -1504,7 +1577,7 @@ static void usage(FILE *f)
 "         [--udp N] [--udp6 N] [--udp-size BYTES] [--udp-port P]\n"
 "         [--udp-interval-us US] [--tcp BYTES] [--tcp6 BYTES] [--tcp-port P]\n"
 "         [--sport P] [--arp-only] [--serve SECONDS] [--linger-ms MS]\n"
-"         [--timeout-ms MS] [--no-wait-up] [--json]\n"
+"         [--timeout-ms MS] [--no-wait-up] [--json] [--pcap FILE]\n"
 "       %s --ifname TAP --create-only\n"
 "\n"
 "Plays a guest on tap device TAP (created, or attached if it exists and is\n"
@@ -1534,6 +1607,8 @@ static void usage(FILE *f)
 "  --no-wait-up         do not wait for TAP to be up and running\n"
 "  --create-only        create TAP persistent (TUNSETPERSIST) and exit\n"
 "  --json               print the report as one JSON object\n"
+"  --pcap FILE          write every frame counted to FILE (nanosecond pcap,\n"
+"                       CLOCK_MONOTONIC timestamps)\n"
 "\n"
 "Exit status: 0 ok, 1 runtime failure, 2 bad arguments.\n",
 		prog, prog);
@@ -1626,9 +1701,16 @@ static int parse_addr(const char *opt, const char *s, int family,
 	if (slash) {
 		if (!allow_prefix)
 			return bad_arg(opt, s, "no prefix length expected");
+		char *end;
+
 		*slash++ = 0;
-		if (parse_uint(opt, slash, 0, (unsigned int)max, &v))
-			return -1;
+		errno = 0;
+		v = (unsigned int)strtoul(slash, &end, 10);
+		if (!*slash || *end || errno || *slash == '-' ||
+		    v > (unsigned int)max)
+			return bad_arg(opt, s, family == 4 ?
+				       "prefix length not in 0..32" :
+				       "prefix length not in 0..128");
 		if (plen)
 			*plen = (int)v;
 	} else if (plen) {
@@ -1650,7 +1732,7 @@ enum {
 	O_PING_SIZE, O_INTERVAL, O_UDP, O_UDP6, O_UDP_SIZE, O_UDP_PORT,
 	O_UDP_INTERVAL, O_TCP, O_TCP6, O_TCP_PORT, O_SPORT, O_ARP_ONLY,
 	O_SERVE, O_LINGER, O_TIMEOUT, O_WAIT_UP, O_NO_WAIT_UP, O_CREATE_ONLY,
-	O_JSON, O_HELP,
+	O_JSON, O_PCAP, O_HELP,
 };
 
 static const struct option long_opts[] = {
@@ -1681,6 +1763,7 @@ static const struct option long_opts[] = {
 	{ "no-wait-up", no_argument, NULL, O_NO_WAIT_UP },
 	{ "create-only", no_argument, NULL, O_CREATE_ONLY },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "pcap", required_argument, NULL, O_PCAP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -1834,6 +1917,12 @@ static int parse_args(struct gn_ctx *c, int argc, char **argv)
 		case O_JSON:
 			g->json = true;
 			break;
+		case O_PCAP:
+			if (!*optarg)
+				return bad_arg("--pcap", optarg,
+					       "empty file name");
+			g->pcap = optarg;
+			break;
 		case 'h':
 		case O_HELP:
 			usage(stdout);
@@ -1861,7 +1950,7 @@ static int parse_args(struct gn_ctx *c, int argc, char **argv)
 	traffic = traffic4 || traffic6;
 	if (g->create_only) {
 		if (traffic || g->arp_only || g->serve_s || g->have_ip4 ||
-		    g->have_ip6 || g->have_peer4 || g->have_peer6)
+		    g->have_ip6 || g->have_peer4 || g->have_peer6 || g->pcap)
 			return bad_arg("--create-only", NULL,
 				       "takes only --ifname (and --json)");
 		return 0;
@@ -2212,6 +2301,7 @@ int gn_main(int argc, char **argv, const struct gn_io *io)
 {
 	struct sigaction sa;
 	struct gn_ctx *c;
+	bool setup_ok;
 	int r, status;
 
 	prog = io->prog;
@@ -2265,6 +2355,16 @@ int gn_main(int argc, char **argv, const struct gn_io *io)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (c->cfg.pcap) {
+		c->pcap = fopen(c->cfg.pcap, "we");
+		if (!c->pcap) {
+			fprintf(stderr, "%s: --pcap %s: %s\n", prog, c->cfg.pcap,
+				strerror(errno));
+			free(c);
+			return 1;
+		}
+		pcap_header(c->pcap);
+	}
 	c->tapfd = gn_tap_open(c, io->tap_flags);
 	if (c->tapfd < 0) {
 		fprintf(stderr, "%s: %s\n", prog, c->err);
@@ -2272,6 +2372,7 @@ int gn_main(int argc, char **argv, const struct gn_io *io)
 		return 1;
 	}
 	r = io->setup(c);
+	setup_ok = r == 0;
 	if (r == 0 && c->cfg.wait_up)
 		r = wait_link_up(c);
 	if (r == 0) {
@@ -2282,18 +2383,20 @@ int gn_main(int argc, char **argv, const struct gn_io *io)
 							     "failed");
 	}
 	/* read, without answering, what the kernel already delivered */
-	if (io->quiesce)
-		io->quiesce(c);
-	c->draining = true;
-	{
+	if (setup_ok) {
 		int64_t t;
 		ssize_t n;
 
+		if (io->quiesce)
+			io->quiesce(c);
+		c->draining = true;
 		while ((n = io->recv(c, c->rxbuf, sizeof(c->rxbuf), 0,
 				     &t)) > 0)
 			process_frame(c, c->rxbuf, (size_t)n, t);
 	}
 	c->t_end = gn_now_ns();
+	if (c->pcap && fclose(c->pcap) != 0)
+		gn_set_err(c, "--pcap %s: %s", c->cfg.pcap, strerror(errno));
 	c->ok = r == 0 && !c->err[0];
 	if (!c->ok)
 		fprintf(stderr, "%s: %s\n", prog, c->err);

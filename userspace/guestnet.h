@@ -146,8 +146,10 @@ uint16_t gn_l4_csum(int family, const uint8_t *src, const uint8_t *dst,
 
 /* ---- builders ----------------------------------------------------------- */
 
-/* Addressing of one frame.  family is 4 or 6; addresses are in network
- * order (4 or 16 bytes). */
+/*
+ * Addressing of one frame.  family is 4 or 6; addresses are in network
+ * order (4 or 16 bytes).
+ */
 struct gn_route {
 	const uint8_t *smac, *dmac;
 	int family;
@@ -270,6 +272,7 @@ struct gn_cfg {
 	uint64_t tcp_bytes, tcp6_bytes;
 	bool arp_only, create_only, wait_up, json;
 	unsigned int serve_s, timeout_ms, linger_ms;
+	const char *pcap;		/* --pcap FILE */
 };
 
 struct gn_ping {
@@ -304,6 +307,8 @@ struct gn_tcp {
 	uint64_t snd_una, snd_nxt, snd_max;	/* payload offsets */
 	uint32_t snd_wnd;
 	unsigned int dupacks;
+	bool fr_done;			/* fast retransmit done for fr_una */
+	uint64_t fr_una;
 	uint16_t peer_mss, mss;
 	int64_t syn_t;
 	bool syn_rexmit;
@@ -331,9 +336,11 @@ struct gn_io {
 	int (*setup)(struct gn_ctx *c);
 	/* hand one frame to the kernel; *t_ns = time just before */
 	int (*send)(struct gn_ctx *c, const void *f, size_t len, int64_t *t_ns);
-	/* read one frame; wait until deadline (CLOCK_MONOTONIC ns; <= now
+	/*
+	 * read one frame; wait until deadline (CLOCK_MONOTONIC ns; <= now
 	 * means do not wait).  Returns length, 0 on timeout, -1 on error;
-	 * *t_ns = time just after the frame was read. */
+	 * *t_ns = time just after the frame was read.
+	 */
 	ssize_t (*recv)(struct gn_ctx *c, void *buf, size_t cap,
 			int64_t deadline, int64_t *t_ns);
 	/* stop the kernel from delivering more frames (may be NULL) */
@@ -360,6 +367,7 @@ struct gn_ctx {
 	int64_t t_start, t_end;
 	bool ok, interrupted;
 	bool draining;		/* final drain: count frames, answer nothing */
+	void *pcap;		/* FILE * of --pcap */
 	char err[256];
 	uint8_t rxbuf[GN_RXBUF_MAX];
 	uint8_t txbuf[GN_FRAME_MAX];

@@ -4,7 +4,8 @@
 # The top-level Makefile includes it; it can also be used alone:
 #   make -f userspace/guests.mk guests guests-check
 # Targets: guests (= $(GUEST_BINS)), guests-check (runs the unit test),
-# guests-clean.  It does not change the includer's default goal.
+# guests-clean; adds $(GUEST_TESTS) to USER_TESTS and to the top-level
+# `userspace` target.  It does not change the includer's default goal.
 
 GUEST_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 CC ?= cc
@@ -32,5 +33,9 @@ guests-check: $(GUEST_TESTS)
 
 guests-clean:
 	rm -f $(GUEST_BINS) $(GUEST_TESTS)
+
+# scripts/check.sh builds `make userspace`, then runs every $(USER_TESTS)
+USER_TESTS += $(GUEST_TESTS)
+userspace: $(GUEST_TESTS)
 
 .DEFAULT_GOAL := $(_guests_saved_goal)

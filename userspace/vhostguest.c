@@ -377,9 +377,9 @@ static void rx_repost(struct vq *q, uint16_t id)
  * Takes one received frame off the RX used ring, if any: copies it (minus
  * the virtio-net header; with mergeable buffers possibly from several
  * buffers) to buf and gives the buffers back.  Returns the frame length,
- * 0 if the used ring is empty.
+ * 0 if the used ring is empty; *t_ns is when the used entry was seen.
  */
-static ssize_t rx_take(void *buf, size_t cap)
+static ssize_t rx_take(void *buf, size_t cap, int64_t *t_ns)
 {
 	struct vq *q = &vp.vq[VQ_RX];
 	uint16_t idx = used_idx_acquire(q);
@@ -388,6 +388,7 @@ static ssize_t rx_take(void *buf, size_t cap)
 
 	if (q->last_used == idx)
 		return 0;
+	*t_ns = gn_now_ns();	/* the frame is in our memory now */
 	for (k = 0; k < nbufs; k++) {
 		struct vring_used_elem *e;
 		uint8_t *b;
@@ -428,23 +429,17 @@ static ssize_t vhost_recv(struct gn_ctx *c, void *buf, size_t cap,
 {
 	(void)c;
 	for (;;) {
-		ssize_t n = rx_take(buf, cap);
+		ssize_t n = rx_take(buf, cap, t_ns);
 		int r;
 
-		if (n > 0) {
-			*t_ns = gn_now_ns();
+		if (n > 0)
 			return n;
-		}
 		tx_reclaim(&vp.vq[VQ_TX]);
 		r = wait_calls(deadline);
 		if (r < 0)
 			return -1;	/* EINTR included */
-		if (r == 0 && gn_now_ns() >= deadline) {
-			n = rx_take(buf, cap);
-			if (n > 0)
-				*t_ns = gn_now_ns();
-			return n;
-		}
+		if (r == 0 && gn_now_ns() >= deadline)
+			return rx_take(buf, cap, t_ns);
 	}
 }
 
