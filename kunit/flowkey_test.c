@@ -159,13 +159,13 @@ static void fk_expect_v6(struct kunit *test, const struct vnacct_flow_key *k)
 	KUNIT_EXPECT_EQ(test, memcmp(&k->daddr, fk_daddr6, 16), 0);
 }
 
-/* the key of a malformed packet: only the ethertype */
+/* the key of a malformed packet: only the ethertype (and the device) */
 static void fk_expect_nonip(struct kunit *test,
 			    const struct vnacct_flow_key *k, __be16 proto)
 {
 	struct vnacct_flow_key z = { .ethertype = proto };
 
-	KUNIT_EXPECT_EQ(test, memcmp(&k->saddr, &z.saddr, 40), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&k->saddr, &z.saddr, 32), 0);
 	KUNIT_EXPECT_EQ(test, ntohs(k->sport), 0);
 	KUNIT_EXPECT_EQ(test, ntohs(k->dport), 0);
 	KUNIT_EXPECT_EQ(test, ntohs(k->ethertype), ntohs(proto));
