@@ -13,7 +13,7 @@ PKGS=(
 	# static checks
 	sparse
 	# VM and guest userland
-	qemu-system-x86 busybox-static iproute2 iputils-ping iperf3 procps
+	qemu-system-x86 busybox-static iproute2 iputils-ping iperf3 procps ethtool
 	# tracing references and netlink library
 	trace-cmd libtraceevent-dev libtracecmd-dev libmnl-dev
 )

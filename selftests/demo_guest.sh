@@ -1,28 +1,83 @@
 #!/bin/bash
-# The demo's guest side (runs inside the VM): a bridge with a tap "guest"
-# and a veth to an "external host" namespace, loopback traffic, then
-# vnacct's counters.
-set -e
+# The demo's guest side (runs inside the VM): a KVM-host topology with a
+# vhost-net guest and a tap-fd guest on a bridge, and a veth to an
+# "external host" namespace; ping, UDP and TCP between them; then what
+# vnacct measured, next to what the guests measured themselves.
 . "$(dirname "$0")/lib.sh"
+B=$VNACCT_SRC/userspace
+set -e
 load_vnacct
 
 ip netns add ext
-ip link add vnbr0 type bridge
+ip link add br0 type bridge
 ip link add veth-host type veth peer name veth-ext netns ext
-ip link set veth-host master vnbr0 up
-ip -n ext addr add 10.77.0.2/24 dev veth-ext
+ip link set veth-host master br0 up
+ip -n ext addr add 10.0.0.2/24 dev veth-ext
 ip -n ext link set veth-ext up
 ip -n ext link set lo up
-ip addr add 10.77.0.1/24 dev vnbr0
-ip link set vnbr0 up
+ip link set br0 up
+for t in tap0 vtap0; do
+	$B/vnacct-tapguest --ifname $t --create-only >/dev/null
+	ip link set $t master br0 up
+done
+ip netns exec ext python3 -c '
+import socket, threading
+def udp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("", 5001))
+    s.settimeout(15)
+    try:
+        while True: s.recv(65536)
+    except OSError: pass
+def tcp():
+    l = socket.socket(); l.bind(("", 5001)); l.listen(2); l.settimeout(15)
+    try:
+        while True:
+            c, _ = l.accept()
+            while c.recv(65536): pass
+    except OSError: pass
+[threading.Thread(target=f).start() for f in (udp, tcp)]' &
+sleep 2
+set +e
 
-echo "== traffic: ping over the bridge and veth, iperf3 on loopback"
-ping -q -c 20 -i 0.05 10.77.0.2 | tail -n 2
-iperf3 -s -1 -D -B 127.0.0.1 >/dev/null
-sleep 0.5
-iperf3 -c 127.0.0.1 -t 2 -f m | grep -E 'sender|receiver'
+echo "== vhost-net guest 10.0.0.3 -> external host: ping, UDP, TCP"
+$B/vnacct-vhostguest --ifname vtap0 --mac 02:00:00:00:00:03 --ip 10.0.0.3/24 \
+	--peer 10.0.0.2 --ping 20 --interval-ms 20 --udp 200 --udp-size 512 \
+	--tcp 200000 --tcp-port 5001 --json >/tmp/vhost.json
+echo "== tap guest 10.0.0.1 -> external host: ping, UDP, TCP"
+$B/vnacct-tapguest --ifname tap0 --mac 02:00:00:00:00:01 --ip 10.0.0.1/24 \
+	--peer 10.0.0.2 --ping 20 --interval-ms 20 --udp 200 --udp-size 512 \
+	--tcp 200000 --tcp-port 5001 --json >/tmp/tap.json
+echo "== tap guest -> vhost-net guest (VM to VM): ping"
+$B/vnacct-vhostguest --ifname vtap0 --mac 02:00:00:00:00:03 --ip 10.0.0.3/24 \
+	--serve 6 --json >/dev/null &
+sleep 2
+$B/vnacct-tapguest --ifname tap0 --mac 02:00:00:00:00:01 --ip 10.0.0.1/24 \
+	--peer 10.0.0.3 --ping 10 --interval-ms 20 --json >/tmp/vm2vm.json
+wait
+sleep 1
 
+python3 - <<'PY'
+import json
+for name in ("vhost", "tap", "vm2vm"):
+    r = json.load(open(f"/tmp/{name}.json"))
+    p = r["ping"]
+    rtt = sorted(x for x in p["rtt_ns"] if x > 0)
+    print(f"{name:6s} guest measured: ping {p['received']}/{p['sent']} "
+          f"RTT p50 {rtt[len(rtt) // 2] / 1000:.0f} us, "
+          f"min {rtt[0] / 1000:.0f} us; tx {r['tx']['frames']} frames "
+          f"{r['tx']['bytes']} B, rx {r['rx']['frames']} frames "
+          f"{r['rx']['bytes']} B")
+PY
 echo
-echo "== /sys/kernel/debug/vnacct/stats"
+echo "== /sys/kernel/debug/vnacct/flows (guest flows; times in ns)"
+awk 'NR == 1 || $4 != "local"' $DBG/flows |
+	awk '{ printf "%-4s %-6s %-10s %-6s %-9s %-6s %-9s %-6s %8s %9s %10s %10s %10s %10s %10s %6s %10s\n",
+		$1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $16, $17, $20, $22, $24, $25, $26 }'
+echo
+echo "== /sys/kernel/debug/vnacct/stages (guest flows)"
+awk 'NR == 1 || $4 != "local"' $DBG/stages |
+	awk '{ printf "%-4s %-10s %-11s %8s %10s %10s %10s %10s\n", $1, $4, $5, $6, $12, $13, $14, $10 }'
+echo
+echo "== /sys/kernel/debug/vnacct/stats (module cost)"
 cat $DBG/stats
 unload_vnacct

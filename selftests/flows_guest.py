@@ -188,8 +188,12 @@ def check_guest(prog, tap, ip, ip6, rep, rows, hists, sink):
 def vm_to_vm():
     """Guest to guest through the bridge: the tap guest pings the vhost
     guest; each direction is a from_guest flow of the sending guest's tap,
-    and every frame is copied out of one guest and into the other."""
+    every frame is copied out of one guest and into the other, and the
+    clones the bridge makes to flood ARP broadcasts are followed."""
     import subprocess
+    from vnacct_util import control
+    t.eq(control("reset"), 0, "control: reset")
+    cloned0 = stats()["packets_cloned"]
     srv = subprocess.Popen(
         [guest_bin("vnacct-vhostguest"), "--ifname", "vtap0", "--mac",
          "02:00:00:00:00:03", "--ip", "10.0.0.3/24", "--serve", "8",
@@ -198,8 +202,11 @@ def vm_to_vm():
     rep = guest("vnacct-tapguest",
                 "--ifname tap0 --mac 02:00:00:00:00:01 --ip 10.0.0.1/24 "
                 "--peer 10.0.0.3 --ping 10 --interval-ms 5 --timeout-ms 5000")
-    srv.communicate(timeout=60)
+    import json
+    vrep = json.loads(srv.communicate(timeout=60)[0])
+    time.sleep(0.5)
     rows = table("flows")
+    st = stats()
     n = rep["ping"]["received"]
     t.eq(n, 10, "vm-to-vm: the tap guest got every reply")
     fwd = find_flows(rows, dir="from_guest", proto="icmp", src="10.0.0.1",
@@ -211,9 +218,77 @@ def vm_to_vm():
          fwd[0]["copy_in_B"] == 10 * frame and
          fwd[0]["copy_out_B"] == 10 * frame,
          f"vm-to-vm: requests: 10 packets, {10 * frame} B out of one guest "
-         f"and into the other ({[(f['packets'], f['copy_in_B'], f['copy_out_B']) for f in fwd]})")
-    t.ok(len(back) == 1 and back[0]["packets"] == n,
-         f"vm-to-vm: replies: {n} packets from the vhost guest's tap")
+         f"and into the other "
+         f"({[(f['packets'], f['copy_in_B'], f['copy_out_B']) for f in fwd]})")
+    t.ok(len(back) == 1 and back[0]["packets"] == n and
+         back[0]["copy_out_B"] == n * frame,
+         f"vm-to-vm: replies: {n} packets from the vhost guest's tap, "
+         f"{n * frame} B into the tap guest")
+    cloned = st["packets_cloned"] - cloned0
+    arp = find_flows(rows, dir="from_guest", proto="non-ip")
+    sent = rep["tx"]["arp"] + vrep["tx"]["arp"]
+    got = sum(f["packets"] for f in arp)
+    t.ok(cloned > 0 and got == sent + cloned,
+         f"vm-to-vm: bridge flood clones followed: ARP frames sent {sent} + "
+         f"clones {cloned} = {got} counted")
+
+
+SNMP = """
+import sys
+f = open("/proc/net/snmp").read().splitlines()
+tcp = [l.split() for l in f if l.startswith("Tcp:")]
+print(tcp[1][tcp[0].index("InSegs")])
+"""
+
+GSO_PEER = """
+import socket
+l = socket.socket(); l.bind(("10.9.0.2", 7101)); l.listen(1)
+print("ready", flush=True)
+c, _ = l.accept()
+n = 0
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    n += len(d)
+print(n, flush=True)
+"""
+
+
+def gso():
+    """A host TCP sender over a veth without TSO: the stack builds GSO
+    packets and segments them in software before the driver; vnacct follows
+    every segment, and counts exactly the segments the peer received."""
+    import socket
+    import subprocess
+    for cmd in ["ip link add vg0 type veth peer name vg1 netns ext",
+                "ip addr add 10.9.0.1/24 dev vg0", "ip link set vg0 up",
+                "ip -n ext addr add 10.9.0.2/24 dev vg1",
+                "ip -n ext link set vg1 up",
+                "sysctl -qw net.ipv6.conf.vg0.disable_ipv6=1",
+                "ethtool -K vg0 tso off gso on"]:
+        sh(cmd)
+    peer = subprocess.Popen(["ip", "netns", "exec", "ext", "python3", "-c",
+                             GSO_PEER], stdout=subprocess.PIPE, text=True)
+    peer.stdout.readline()
+    segs0 = int(sh(f"ip netns exec ext python3 -c '{SNMP}'"))
+    s = socket.socket()
+    s.bind(("10.9.0.1", 7100))
+    s.connect(("10.9.0.2", 7101))
+    s.sendall(b"g" * 400000)
+    s.close()
+    got = int(peer.communicate(timeout=60)[0].split()[-1])
+    time.sleep(0.5)
+    segs = int(sh(f"ip netns exec ext python3 -c '{SNMP}'")) - segs0
+    f = find_flows(table("flows"), dir="local", proto="tcp", src="10.9.0.1",
+                   sport=7100)
+    t.ok(got == 400000 and len(f) == 1 and f[0]["gso_pkts"] > 0 and
+         f[0]["gso_segs"] > f[0]["gso_pkts"],
+         f"gso: super-packets segmented in software are followed "
+         f"({[(x['gso_pkts'], x['gso_segs']) for x in f]})")
+    t.ok(len(f) == 1 and f[0]["packets"] == segs,
+         f"gso: flow packets = TCP segments the peer received "
+         f"({f[0]['packets'] if f else None} vs {segs})")
 
 
 LOOP = """
@@ -307,6 +382,7 @@ def main():
     t.eq(st["packets_untracked"], 0, "no packet left untracked")
     vm_to_vm()
     loopback()
+    gso()
 
     # A forced drop: the guest's bridge port goes down, the external host
     # keeps pinging it (its neighbour entry still names the guest).
@@ -320,7 +396,7 @@ def main():
          f"with a reason ({[(f['dir'], f['drops'], f['reason']) for f in d]})")
 
     sh("ip link del tap0; ip link del vtap0; ip link del br0; "
-       "ip netns del ext", check=False)
+       "ip link del vg0; ip netns del ext", check=False)
     unload()
     t.done()
 

@@ -57,6 +57,7 @@ enum vnacct_origin {
  * @guest_ifindex: tap it was queued to toward a guest, 0 if none
  * @origin: &enum vnacct_origin
  * @copy_kind: &enum vnacct_copy of the tracker entry's copy counters
+ * @gso_seg: a segment of a GSO packet vnacct followed (1: the first)
  *
  * Owned, like the tracker entry, by the one CPU processing the skb.
  */
@@ -73,18 +74,40 @@ struct vnacct_pkt_info {
 	u32 guest_ifindex;
 	u8 origin;
 	u8 copy_kind;
+	u8 gso_seg;
 };
 
 /**
- * struct vnacct_cpu - per-CPU context of the tun call running on that CPU
- * @task: task that made the call (only its own hand-over is matched)
+ * struct vnacct_gso - a GSO packet just segmented on this CPU, whose
+ *	segments are about to be transmitted
+ * @info: its details, handed to each segment
+ * @pkt: its tracker entry (key unused)
+ * @dev: device it is being transmitted on
+ * @left: segments not seen yet
+ */
+struct vnacct_gso {
+	struct vnacct_pkt_info info;
+	struct vnacct_pkt pkt;
+	const struct net_device *dev;
+	unsigned int left;
+};
+
+/**
+ * struct vnacct_cpu - per-CPU context of calls running on that CPU
+ * @task: task that made the tun call (only its own hand-over is matched)
  * @tun_depth: nesting of tun_sendmsg()/tun_get_user() calls
- * @tun_entry_ns: when the outermost call started
+ * @tun_entry_ns: when the outermost tun call started
+ * @br_skb: skb inside br_handle_frame() on this CPU (softirq, so nothing
+ *	else runs here until it returns): an unknown skb the bridge transmits
+ *	or passes up meanwhile is a clone of it
+ * @gso: the GSO packet being segmented
  */
 struct vnacct_cpu {
 	const struct task_struct *task;
 	unsigned int tun_depth;
 	u64 tun_entry_ns;
+	const struct sk_buff *br_skb;
+	struct vnacct_gso gso;
 };
 
 struct vnacct_counters vnacct_ctr;
@@ -241,6 +264,11 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
 	if (pi->gso_segs) {
 		atomic64_inc(&f->gso_packets);
 		atomic64_add(pi->gso_segs, &f->gso_segs);
+	} else if (pi->gso_seg) {
+		/* Followed segment by segment: each counts as a packet. */
+		if (pi->gso_seg == 1)
+			atomic64_inc(&f->gso_packets);
+		atomic64_inc(&f->gso_segs);
 	}
 	if (dropped) {
 		atomic64_inc(&f->drops);
@@ -323,12 +351,12 @@ static struct vnacct_pkt *vnacct_pkt_netns_check(struct vnacct_pkt *pkt,
 	return pkt;
 }
 
-/* netif_rx (@backlog) or netif_receive_skb. */
-void vnacct_acct_rx(struct sk_buff *skb, bool backlog)
+/* netif_rx (@backlog), GRO entry or netif_receive_skb. */
+void vnacct_acct_rx(const struct sk_buff *skb, bool backlog)
 {
 	unsigned int stage = backlog ? VNACCT_STAGE_BACKLOG :
 				       VNACCT_STAGE_RECEIVE;
-	struct net_device *dev = skb->dev;
+	const struct net_device *dev = skb->dev;
 	struct vnacct_pkt *pkt;
 	u64 now = ktime_get_ns();
 
@@ -361,13 +389,42 @@ void vnacct_acct_rx(struct sk_buff *skb, bool backlog)
 	vnacct_pkt_start(skb, dev, VNACCT_ORIGIN_WIRE, stage, now);
 }
 
+/* br_handle_frame() starts (@skb) or returns (NULL). */
 void vnacct_acct_bridge(struct sk_buff *skb)
 {
 	struct vnacct_pkt *pkt;
 
+	this_cpu_write(vnacct_cpu.br_skb, skb);
+	if (!skb)
+		return;
 	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
 	if (pkt && pkt->stage != VNACCT_STAGE_EXITED)
 		vnacct_pkt_stage(pkt, VNACCT_STAGE_BRIDGE, ktime_get_ns());
+}
+
+/*
+ * The bridge transmits @skb on a port or passes it up: when it is a clone
+ * made while flooding (or for local delivery), it inherits the state of
+ * the frame it was cloned from.
+ */
+void vnacct_acct_bridge_out(struct sk_buff *skb)
+{
+	const struct sk_buff *parent_skb = this_cpu_read(vnacct_cpu.br_skb);
+	struct vnacct_pkt *pkt, *parent;
+
+	if (!parent_skb || parent_skb == skb ||
+	    vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb))
+		return;
+	parent = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)parent_skb);
+	if (!parent || parent->stage == VNACCT_STAGE_EXITED)
+		return;
+	pkt = vnacct_tracker_dup(&vnacct_trk, parent, (unsigned long)skb);
+	if (!pkt) {
+		atomic64_inc(&vnacct_ctr.untracked);
+		return;
+	}
+	*vnacct_info_of(pkt) = *vnacct_info_of(parent);
+	atomic64_inc(&vnacct_ctr.clones);
 }
 
 void vnacct_acct_queue(struct sk_buff *skb)
@@ -384,6 +441,58 @@ void vnacct_acct_queue(struct sk_buff *skb)
 				 VNACCT_STAGE_QDISC, now);
 }
 
+/*
+ * validate_xmit_skb() segments a GSO packet the device cannot take whole
+ * and frees it (consume_skb) before the segments reach the driver on the
+ * same CPU: the packet's state is parked then and handed to each segment.
+ */
+static bool vnacct_gso_park(struct vnacct_pkt *pkt, const struct sk_buff *skb)
+{
+	struct vnacct_gso *g = this_cpu_ptr(&vnacct_cpu.gso);
+
+	if (!skb_is_gso(skb) || pkt->stage != VNACCT_STAGE_QDISC)
+		return false;
+	g->info = *vnacct_info_of(pkt);
+	g->pkt = *pkt;
+	g->dev = skb->dev;
+	g->left = skb_shinfo(skb)->gso_segs;
+	vnacct_tracker_remove(&vnacct_trk, pkt);
+	return true;
+}
+
+static struct vnacct_pkt *vnacct_gso_segment(const struct sk_buff *skb,
+					     const struct net_device *dev)
+{
+	struct vnacct_gso *g = this_cpu_ptr(&vnacct_cpu.gso);
+	struct vnacct_pkt_info *pi;
+	struct vnacct_pkt *pkt;
+
+	if (!g->left || g->dev != dev)
+		return NULL;
+	pkt = vnacct_tracker_insert(&vnacct_trk, (unsigned long)skb,
+				    g->pkt.t_entry);
+	if (!pkt) {
+		g->left--;
+		atomic64_inc(&vnacct_ctr.untracked);
+		return NULL;
+	}
+	pkt->last_off = g->pkt.last_off;
+	pkt->stage = g->pkt.stage;
+	pi = vnacct_info_of(pkt);
+	*pi = g->info;
+	pi->len = skb->len - skb_network_offset(skb);
+	pi->gso_segs = 0;
+	pi->gso_seg = g->info.gso_segs - g->left + 1;
+	/* The copy that brought the packet in is its first segment's. */
+	if (pi->gso_seg == 1) {
+		pkt->copy_bytes = g->pkt.copy_bytes;
+		pkt->copy_ns = g->pkt.copy_ns;
+	}
+	g->left--;
+	atomic64_inc(&vnacct_ctr.tracked);
+	return pkt;
+}
+
 void vnacct_acct_start_xmit(const struct sk_buff *skb,
 			    const struct net_device *dev)
 {
@@ -391,7 +500,14 @@ void vnacct_acct_start_xmit(const struct sk_buff *skb,
 	u64 now = ktime_get_ns();
 
 	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
-	if (!pkt || pkt->stage == VNACCT_STAGE_EXITED)
+	if (pkt && pkt->stage == VNACCT_STAGE_EXITED) {
+		/* A new skb at the address of one that left earlier. */
+		vnacct_tracker_remove(&vnacct_trk, pkt);
+		pkt = NULL;
+	}
+	if (!pkt)
+		pkt = vnacct_gso_segment(skb, dev);
+	if (!pkt)
 		return;
 	if (vnacct_dev_is_tun(dev)) {
 		struct vnacct_pkt_info *pi = vnacct_info_of(pkt);
@@ -448,7 +564,7 @@ void vnacct_acct_free(const struct sk_buff *skb, bool dropped, u32 reason)
 		return;
 	if (pkt->stage == VNACCT_STAGE_EXITED)
 		vnacct_tracker_remove(&vnacct_trk, pkt);
-	else
+	else if (dropped || !vnacct_gso_park(pkt, skb))
 		vnacct_pkt_exit(pkt, ktime_get_ns(), false, dropped, reason);
 }
 

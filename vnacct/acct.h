@@ -74,6 +74,7 @@ struct vnacct_flow {
  * @flows_full: exits not attributed to a flow because the table was full
  * @flows_evicted: idle flows removed
  * @sampled_out: packets skipped by 1/N sampling
+ * @clones: clones followed from the frame they were cloned from
  */
 struct vnacct_counters {
 	atomic64_t tracked;
@@ -83,6 +84,7 @@ struct vnacct_counters {
 	atomic64_t flows_full;
 	atomic64_t flows_evicted;
 	atomic64_t sampled_out;
+	atomic64_t clones;
 };
 
 extern struct vnacct_counters vnacct_ctr;
@@ -116,8 +118,9 @@ size_t vnacct_acct_memory(void);
 
 void vnacct_acct_tun_enter(void);
 void vnacct_acct_tun_leave(void);
-void vnacct_acct_rx(struct sk_buff *skb, bool backlog);
+void vnacct_acct_rx(const struct sk_buff *skb, bool backlog);
 void vnacct_acct_bridge(struct sk_buff *skb);
+void vnacct_acct_bridge_out(struct sk_buff *skb);
 void vnacct_acct_queue(struct sk_buff *skb);
 void vnacct_acct_start_xmit(const struct sk_buff *skb,
 			    const struct net_device *dev);

@@ -297,6 +297,8 @@ static int vnacct_stats_show(struct seq_file *m, void *v)
 		   atomic64_read(&vnacct_ctr.midpath));
 	seq_printf(m, "%-35s %20lld\n", "packets_sampled_out",
 		   atomic64_read(&vnacct_ctr.sampled_out));
+	seq_printf(m, "%-35s %20lld\n", "packets_cloned",
+		   atomic64_read(&vnacct_ctr.clones));
 	seq_printf(m, "%-35s %20u\n", "packets_in_flight",
 		   vnacct_acct_in_flight());
 	seq_printf(m, "%-35s %20u\n", "flows", vnacct_flows_count());

@@ -88,6 +88,7 @@ static struct vnacct_flow *vnacct_flow_find(const struct vnacct_flow_key *key,
 	unsigned int i;
 
 	for (i = 0; i < VNACCT_FLOW_PROBES; i++) {
+		/* Pairs with the release in vnacct_flow_get(): key first. */
 		u32 v = smp_load_acquire(&vnacct_index[(hash + i) &
 						 vnacct_index_mask]);
 		struct vnacct_flow *f;

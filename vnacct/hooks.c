@@ -74,6 +74,20 @@ static void vnacct_tp_netif_rx(void *data, struct sk_buff *skb)
 	vnacct_probe_end(VNACCT_HOOK_NETIF_RX, t0);
 }
 
+/*
+ * veth with NAPI (GRO or XDP on the peer) and tun in NAPI mode hand skbs to
+ * GRO, which may merge them before netif_receive_skb: their entry to GRO
+ * is where they reach the receiving device.
+ */
+static void vnacct_tp_napi_gro_receive_entry(void *data,
+					     const struct sk_buff *skb)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_acct_rx(skb, false);
+	vnacct_probe_end(VNACCT_HOOK_NAPI_GRO_RECEIVE_ENTRY, t0);
+}
+
 static void vnacct_tp_netif_receive_skb(void *data, struct sk_buff *skb)
 {
 	u64 t0 = vnacct_probe_begin();
@@ -139,6 +153,7 @@ VNACCT_CHECK_PROBE(net_dev_start_xmit, vnacct_tp_net_dev_start_xmit);
 VNACCT_CHECK_PROBE(net_dev_xmit, vnacct_tp_net_dev_xmit);
 VNACCT_CHECK_PROBE(netif_rx, vnacct_tp_netif_rx);
 VNACCT_CHECK_PROBE(netif_receive_skb, vnacct_tp_netif_receive_skb);
+VNACCT_CHECK_PROBE(napi_gro_receive_entry, vnacct_tp_napi_gro_receive_entry);
 VNACCT_CHECK_PROBE(consume_skb, vnacct_tp_consume_skb);
 VNACCT_CHECK_PROBE(kfree_skb, vnacct_tp_kfree_skb);
 VNACCT_CHECK_PROBE(skb_copy_datagram_iovec, vnacct_tp_skb_copy_datagram_iovec);
@@ -171,6 +186,7 @@ static struct vnacct_tp_hook vnacct_tps[] = {
 	VNACCT_TP(NET_DEV_XMIT, net_dev_xmit),
 	VNACCT_TP(NETIF_RX, netif_rx),
 	VNACCT_TP(NETIF_RECEIVE_SKB, netif_receive_skb),
+	VNACCT_TP(NAPI_GRO_RECEIVE_ENTRY, napi_gro_receive_entry),
 	VNACCT_TP(CONSUME_SKB, consume_skb),
 	VNACCT_TP(KFREE_SKB, kfree_skb),
 	VNACCT_TP(SKB_COPY_DATAGRAM_IOVEC, skb_copy_datagram_iovec),
@@ -220,7 +236,12 @@ struct vnacct_kp_hook {
 };
 
 static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs);
-static int vnacct_kp_bridge(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_krp_bridge_enter(struct kretprobe_instance *ri,
+				   struct pt_regs *regs);
+static int vnacct_krp_bridge_leave(struct kretprobe_instance *ri,
+				   struct pt_regs *regs);
 static int vnacct_krp_tun_enter(struct kretprobe_instance *ri,
 				struct pt_regs *regs);
 static int vnacct_krp_tun_leave(struct kretprobe_instance *ri,
@@ -256,13 +277,15 @@ static struct vnacct_kp_hook vnacct_kps[] = {
 	VNACCT_KP(TUN_NET_XMIT, "tun", tun_net_xmit, vnacct_kp_count),
 	VNACCT_KP(VHOST_HANDLE_TX, "vhost_net", handle_tx, vnacct_kp_count),
 	VNACCT_KP(VHOST_HANDLE_RX, "vhost_net", handle_rx, vnacct_kp_count),
-	VNACCT_KP(BR_HANDLE_FRAME, "bridge", br_handle_frame,
-		  vnacct_kp_bridge),
-	VNACCT_KP(BR_FORWARD, "bridge", br_forward, vnacct_kp_count),
+	VNACCT_KRP(BR_HANDLE_FRAME, "bridge", br_handle_frame,
+		   vnacct_krp_bridge_enter, vnacct_krp_bridge_leave, 0),
+	VNACCT_KP(BR_FORWARD, "bridge", __br_forward, vnacct_kp_bridge_out),
 	VNACCT_KP(BR_DEV_QUEUE_PUSH_XMIT, "bridge", br_dev_queue_push_xmit,
 		  vnacct_kp_count),
 	VNACCT_KP(BR_PASS_FRAME_UP, "bridge", br_pass_frame_up,
-		  vnacct_kp_count),
+		  vnacct_kp_bridge_out),
+	VNACCT_KP(KFREE_SKB_PARTIAL, NULL, kfree_skb_partial,
+		  vnacct_kp_free_partial),
 	VNACCT_KRP(SKB_COPY_DATAGRAM_ITER, NULL, skb_copy_datagram_iter,
 		   vnacct_krp_copy_enter, vnacct_krp_copy_done,
 		   sizeof(struct vnacct_copy_call)),
@@ -278,13 +301,50 @@ static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs)
 }
 
 /* br_handle_frame(struct sk_buff **pskb): the bridge's rx_handler. */
-static int vnacct_kp_bridge(struct kprobe *kp, struct pt_regs *regs)
+static int vnacct_krp_bridge_enter(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
 {
 	struct sk_buff **pskb = (void *)regs_get_kernel_argument(regs, 0);
 	u64 t0 = vnacct_probe_begin();
 
 	vnacct_acct_bridge(*pskb);
 	vnacct_probe_end(VNACCT_HOOK_BR_HANDLE_FRAME, t0);
+	return 0;
+}
+
+static int vnacct_krp_bridge_leave(struct kretprobe_instance *ri,
+				   struct pt_regs *regs)
+{
+	vnacct_acct_bridge(NULL);
+	return 0;
+}
+
+/*
+ * __br_forward(to, skb, local_orig) and br_pass_frame_up(skb, ...): the
+ * skb may be a clone made for flooding or local delivery.
+ */
+static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct vnacct_kp_hook *h = container_of(kp, struct vnacct_kp_hook, kp);
+	unsigned int arg = h->id == VNACCT_HOOK_BR_FORWARD ? 1 : 0;
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_acct_bridge_out((void *)regs_get_kernel_argument(regs, arg));
+	vnacct_probe_end(h->id, t0);
+	return 0;
+}
+
+/*
+ * kfree_skb_partial(skb, head_stolen): the skb's data now belongs to
+ * another skb (TCP receive-queue coalescing, GRO), with no free
+ * tracepoint: the packet ends here, delivered.
+ */
+static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_acct_free((void *)regs_get_kernel_argument(regs, 0), false, 0);
+	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB_PARTIAL, t0);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #ifndef _VNACCT_H
 #define _VNACCT_H
 
+#include <linux/compiler.h>
 #include <linux/percpu.h>
 #include <linux/types.h>
 
@@ -18,6 +19,8 @@
  * @VNACCT_HOOK_NET_DEV_XMIT: tracepoint net:net_dev_xmit (driver returned)
  * @VNACCT_HOOK_NETIF_RX: tracepoint net:netif_rx (backlog enqueue)
  * @VNACCT_HOOK_NETIF_RECEIVE_SKB: tracepoint net:netif_receive_skb
+ * @VNACCT_HOOK_NAPI_GRO_RECEIVE_ENTRY: tracepoint net:napi_gro_receive_entry
+ *	(an skb handed to GRO: veth or tun with NAPI)
  * @VNACCT_HOOK_CONSUME_SKB: tracepoint skb:consume_skb (normal free)
  * @VNACCT_HOOK_KFREE_SKB: tracepoint skb:kfree_skb (drop, with reason)
  * @VNACCT_HOOK_SKB_COPY_DATAGRAM_IOVEC: tracepoint skb:skb_copy_datagram_iovec
@@ -29,11 +32,14 @@
  * @VNACCT_HOOK_TUN_NET_XMIT: kprobe tun_net_xmit (skb queued toward a guest)
  * @VNACCT_HOOK_VHOST_HANDLE_TX: kprobe handle_tx (vhost worker, guest tx)
  * @VNACCT_HOOK_VHOST_HANDLE_RX: kprobe handle_rx (vhost worker, guest rx)
- * @VNACCT_HOOK_BR_HANDLE_FRAME: kprobe br_handle_frame (bridge port rx)
- * @VNACCT_HOOK_BR_FORWARD: kprobe br_forward (bridge forwarding decision)
+ * @VNACCT_HOOK_BR_HANDLE_FRAME: kretprobe br_handle_frame (bridge port rx)
+ * @VNACCT_HOOK_BR_FORWARD: kprobe __br_forward (bridge sends a frame, or a
+ *	clone of it, to one port)
  * @VNACCT_HOOK_BR_DEV_QUEUE_PUSH_XMIT: kprobe br_dev_queue_push_xmit
  *	(bridge hands the frame to a port's dev_queue_xmit)
  * @VNACCT_HOOK_BR_PASS_FRAME_UP: kprobe br_pass_frame_up (to the host stack)
+ * @VNACCT_HOOK_KFREE_SKB_PARTIAL: kprobe kfree_skb_partial (an skb merged
+ *	into another: TCP coalescing, GRO)
  * @VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER: kretprobe skb_copy_datagram_iter (the
  *	copy into a guest or socket reader, timed)
  * @VNACCT_HOOK_COUNT: number of hooks
@@ -44,6 +50,7 @@ enum vnacct_hook_id {
 	VNACCT_HOOK_NET_DEV_XMIT,
 	VNACCT_HOOK_NETIF_RX,
 	VNACCT_HOOK_NETIF_RECEIVE_SKB,
+	VNACCT_HOOK_NAPI_GRO_RECEIVE_ENTRY,
 	VNACCT_HOOK_CONSUME_SKB,
 	VNACCT_HOOK_KFREE_SKB,
 	VNACCT_HOOK_SKB_COPY_DATAGRAM_IOVEC,
@@ -58,6 +65,7 @@ enum vnacct_hook_id {
 	VNACCT_HOOK_BR_FORWARD,
 	VNACCT_HOOK_BR_DEV_QUEUE_PUSH_XMIT,
 	VNACCT_HOOK_BR_PASS_FRAME_UP,
+	VNACCT_HOOK_KFREE_SKB_PARTIAL,
 	VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER,
 	VNACCT_HOOK_COUNT,
 };
@@ -94,5 +102,31 @@ void vnacct_hook_stats(enum vnacct_hook_id id, struct vnacct_hook_stats *st);
 
 int vnacct_debugfs_init(void);
 void vnacct_debugfs_exit(void);
+
+struct vnacct_flow;
+
+extern u64 vnacct_nl_threshold_ns;
+void vnacct_nl_alert(const struct vnacct_flow *f, u64 ns);
+void vnacct_nl_flows_changed(void);
+int vnacct_netlink_init(void);
+void vnacct_netlink_exit(void);
+
+/**
+ * vnacct_nl_residency() - threshold check for one packet's host residency
+ * @f: the packet's flow
+ * @ns: its host residency (exit - entry), ns
+ *
+ * For the packet path, once per packet committed to a flow: one load and
+ * a compare when alerts are off or the packet is under the threshold;
+ * above it, vnacct_nl_alert() queues a notification without allocating.
+ * Context: any, including hard interrupts.
+ */
+static inline void vnacct_nl_residency(const struct vnacct_flow *f, u64 ns)
+{
+	u64 threshold = READ_ONCE(vnacct_nl_threshold_ns);
+
+	if (unlikely(threshold && ns > threshold))
+		vnacct_nl_alert(f, ns);
+}
 
 #endif /* _VNACCT_H */
