@@ -83,15 +83,20 @@ static int __init vnacct_init(void)
 	err = vnacct_debugfs_init();
 	if (err)
 		goto err_acct;
-	err = vnacct_hooks_init();
+	err = vnacct_netlink_init();
 	if (err)
 		goto err_debugfs;
+	err = vnacct_hooks_init();
+	if (err)
+		goto err_netlink;
 	schedule_delayed_work(&vnacct_expire_work, HZ);
 	pr_info("loaded: %u flows, %u in-flight packets, %zu KiB\n",
 		max_flows, max_packets,
 		(vnacct_flows_memory() + vnacct_acct_memory()) >> 10);
 	return 0;
 
+err_netlink:
+	vnacct_netlink_exit();
 err_debugfs:
 	vnacct_debugfs_exit();
 err_acct:
@@ -106,6 +111,7 @@ static void __exit vnacct_exit(void)
 	/* Probes first: nothing may update state the readers then free. */
 	vnacct_hooks_exit();
 	cancel_delayed_work_sync(&vnacct_expire_work);
+	vnacct_netlink_exit();
 	vnacct_debugfs_exit();
 	vnacct_acct_exit();
 	vnacct_flows_exit();
