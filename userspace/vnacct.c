@@ -1,0 +1,1182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vnacct - command-line client of the vnacct generic netlink family
+ * (include/uapi/linux/vnacct.h): flows, stats, top, reset, config.
+ * Built on libmnl: every message is built and parsed with its helpers.
+ *
+ * Exit codes: 0 success, 1 error, 2 bad argument, 3 module not loaded,
+ * 4 permission denied.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/vnacct.h>
+#include <net/if.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_ERR	1
+#define EXIT_USAGE	2
+#define EXIT_NOMOD	3
+#define EXIT_PERM	4
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+
+static const char *const stage_names[VNACCT_STAGE_COUNT] = {
+	"guest_tx", "backlog", "receive", "bridge", "qdisc", "driver",
+	"guest_queue", "guest_rx", "socket",
+};
+static const char *const dir_names[] = { "local", "to_guest", "from_guest" };
+static const char *const copy_names[VNACCT_COPY_COUNT] = {
+	"from_guest", "to_guest", "to_socket",
+};
+
+enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
+
+/* sort keys of flows and top; all but "id" sort largest first */
+static const char *const sort_names[] = {
+	"id", "packets", "bytes", "drops", "res-p50", "res-p90", "res-p99",
+	"res-p999", "res-max", "drtt-p50", "drtt-p99", "drtt-n", NULL,
+};
+
+struct opts {
+	const char *cmd;
+	enum fmt fmt;
+	/* flows / top */
+	unsigned int ifindex;
+	const char *dev;
+	int proto;		/* -1: any */
+	int dir;		/* -1: any */
+	int src_family, dst_family;
+	unsigned char src[16], dst[16];
+	int sort;		/* index in sort_names, -1: default */
+	unsigned long limit;	/* 0: all */
+	double delay;
+	unsigned long count;	/* top refreshes, 0: until q */
+	/* config */
+	int enabled;		/* -1: unchanged */
+	long long sample, timeout, threshold;	/* -1: unchanged */
+	const char *filter;	/* NULL: unchanged, "none": clear */
+};
+
+struct hsum {
+	uint64_t count, sum, min, max, p50, p90, p99, p999;
+};
+
+struct flow {
+	uint32_t id, netns, ifindex, drop_reason;
+	uint8_t dir, family, proto;
+	uint16_t ethertype, sport, dport;
+	unsigned char saddr[16], daddr[16];
+	uint64_t first_ns, last_ns, packets, bytes, drops, gso_packets, gso_segs;
+	uint64_t copy_bytes[VNACCT_COPY_COUNT], copy_ns[VNACCT_COPY_COUNT];
+	struct hsum res, drtt, stage[VNACCT_STAGE_COUNT];
+	uint64_t stage_packets[VNACCT_STAGE_COUNT];
+	uint64_t stage_bytes[VNACCT_STAGE_COUNT];
+	unsigned int stages;	/* bit per stage present */
+};
+
+struct flows {
+	struct flow *v;
+	size_t n, cap;
+	bool intr;
+};
+
+static const char *prog = "vnacct";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vnacct [--json|--csv] COMMAND [ARGS]\n"
+		"  flows [dev IFNAME] [proto P] [dir D] [src ADDR] [dst ADDR]\n"
+		"        [sort KEY] [-n N]   per-flow counters (KEY: id packets bytes\n"
+		"                            drops res-p50 res-p90 res-p99 res-p999\n"
+		"                            res-max drtt-p50 drtt-p99 drtt-n)\n"
+		"  stats                     the module's own counters and hooks\n"
+		"  top [-d SECS] [-c COUNT] [-n N] [sort KEY] [filters as flows]\n"
+		"                            live view, highest delta-RTT or residency\n"
+		"                            first; q quits\n"
+		"  reset                     remove every flow (CAP_NET_ADMIN)\n"
+		"  config [sample N] [timeout SECS] [filter IFNAME|none]\n"
+		"         [enable|disable] [threshold NS]\n"
+		"                            show, or change (CAP_NET_ADMIN)\n"
+		"  --json, --csv             machine-readable output (read commands)\n"
+		"  -h, --help                this text\n"
+		"exit: 0 ok, 1 error, 2 bad argument, 3 module not loaded,\n"
+		"      4 permission denied\n");
+}
+
+static int bad_arg(const char *what, const char *val)
+{
+	if (val)
+		fprintf(stderr, "%s: bad argument: %s '%s'\n", prog, what, val);
+	else
+		fprintf(stderr, "%s: bad argument: %s\n", prog, what);
+	return -EXIT_USAGE;
+}
+
+static int parse_u64(const char *s, unsigned long long max,
+		     unsigned long long *v)
+{
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	if (errno || *end || *v > max)
+		return -1;
+	return 0;
+}
+
+static int parse_proto(const char *s)
+{
+	static const struct { const char *n; int p; } t[] = {
+		{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
+		{ "non-ip", 256 },
+	};
+	unsigned long long v;
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(s, t[i].n))
+			return t[i].p;
+	if (!parse_u64(s, 255, &v))
+		return (int)v;
+	return -1;
+}
+
+static int parse_dir(const char *s)
+{
+	if (!strcmp(s, "local"))
+		return VNACCT_FLOW_DIR_LOCAL;
+	if (!strcmp(s, "to_guest") || !strcmp(s, "to-guest"))
+		return VNACCT_FLOW_DIR_TO_GUEST;
+	if (!strcmp(s, "from_guest") || !strcmp(s, "from-guest"))
+		return VNACCT_FLOW_DIR_FROM_GUEST;
+	return -1;
+}
+
+static int parse_addr(const char *s, int *family, unsigned char *a)
+{
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a) == 1) {
+		*family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Parses the command line into @o.  Returns 0, 1 for --help, or
+ * -EXIT_USAGE after printing which argument is wrong.
+ */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	unsigned long long v;
+	int i, j;
+
+	memset(o, 0, sizeof(*o));
+	o->proto = o->dir = o->sort = o->enabled = -1;
+	o->sample = o->timeout = o->threshold = -1;
+	o->delay = 2;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--json"))
+			o->fmt = FMT_JSON;
+		else if (!strcmp(argv[i], "--csv"))
+			o->fmt = FMT_CSV;
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+		else
+			return bad_arg("unknown option", argv[i]);
+	}
+	if (i >= argc)
+		return bad_arg("missing command (flows, stats, top, reset, config)",
+			       NULL);
+	o->cmd = argv[i++];
+	if (strcmp(o->cmd, "flows") && strcmp(o->cmd, "stats") &&
+	    strcmp(o->cmd, "top") && strcmp(o->cmd, "reset") &&
+	    strcmp(o->cmd, "config"))
+		return bad_arg("unknown command", o->cmd);
+	for (; i < argc; i++) {
+		const char *k = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		bool flows = !strcmp(o->cmd, "flows") || !strcmp(o->cmd, "top");
+		bool config = !strcmp(o->cmd, "config");
+
+		if (!strcmp(k, "--json")) {
+			o->fmt = FMT_JSON;
+			continue;
+		}
+		if (!strcmp(k, "--csv")) {
+			o->fmt = FMT_CSV;
+			continue;
+		}
+		if (!strcmp(k, "-h") || !strcmp(k, "--help"))
+			return 1;
+		if (config && !strcmp(k, "enable")) {
+			o->enabled = 1;
+			continue;
+		}
+		if (config && !strcmp(k, "disable")) {
+			o->enabled = 0;
+			continue;
+		}
+		if (!(flows || config) ||
+		    !(flows ? (!strcmp(k, "dev") || !strcmp(k, "proto") ||
+			       !strcmp(k, "dir") || !strcmp(k, "src") ||
+			       !strcmp(k, "dst") || !strcmp(k, "sort") ||
+			       !strcmp(k, "-n") ||
+			       (!strcmp(o->cmd, "top") &&
+				(!strcmp(k, "-d") || !strcmp(k, "-c")))) :
+		      (!strcmp(k, "sample") || !strcmp(k, "timeout") ||
+		       !strcmp(k, "filter") || !strcmp(k, "threshold"))))
+			return bad_arg("unknown argument", k);
+		if (!val)
+			return bad_arg("missing value after", k);
+		i++;
+		if (!strcmp(k, "dev")) {
+			o->dev = val;
+			if (strlen(val) >= IF_NAMESIZE)
+				return bad_arg("dev", val);
+		} else if (!strcmp(k, "proto")) {
+			o->proto = parse_proto(val);
+			if (o->proto < 0)
+				return bad_arg("proto", val);
+		} else if (!strcmp(k, "dir")) {
+			o->dir = parse_dir(val);
+			if (o->dir < 0)
+				return bad_arg("dir", val);
+		} else if (!strcmp(k, "src")) {
+			if (parse_addr(val, &o->src_family, o->src))
+				return bad_arg("src", val);
+		} else if (!strcmp(k, "dst")) {
+			if (parse_addr(val, &o->dst_family, o->dst))
+				return bad_arg("dst", val);
+		} else if (!strcmp(k, "sort")) {
+			for (j = 0; sort_names[j] && strcmp(sort_names[j], val); j++)
+				;
+			if (!sort_names[j])
+				return bad_arg("sort", val);
+			o->sort = j;
+		} else if (!strcmp(k, "-n")) {
+			if (parse_u64(val, 1000000000, &v) || !v)
+				return bad_arg("-n", val);
+			o->limit = v;
+		} else if (!strcmp(k, "-c")) {
+			if (parse_u64(val, 1000000000, &v) || !v)
+				return bad_arg("-c", val);
+			o->count = v;
+		} else if (!strcmp(k, "-d")) {
+			char *end;
+
+			o->delay = strtod(val, &end);
+			if (*end || !(o->delay >= 0.1 && o->delay <= 3600))
+				return bad_arg("-d", val);
+		} else if (!strcmp(k, "sample")) {
+			if (parse_u64(val, 65536, &v) || !v)
+				return bad_arg("sample (1..65536)", val);
+			o->sample = v;
+		} else if (!strcmp(k, "timeout")) {
+			if (parse_u64(val, 86400, &v) || !v)
+				return bad_arg("timeout (1..86400 s)", val);
+			o->timeout = v;
+		} else if (!strcmp(k, "threshold")) {
+			if (parse_u64(val, 3600000000000ULL, &v))
+				return bad_arg("threshold (0..3600000000000 ns)",
+					       val);
+			o->threshold = v;
+		} else if (!strcmp(k, "filter")) {
+			if (!*val || strlen(val) >= IF_NAMESIZE)
+				return bad_arg("filter", val);
+			o->filter = val;
+		}
+	}
+	return 0;
+}
+
+/* ---- formatting ---- */
+
+static const char *proto_name(const struct flow *f)
+{
+	static char buf[8];
+
+	if (!f->family)
+		return "non-ip";
+	switch (f->proto) {
+	case 6: return "tcp";
+	case 17: return "udp";
+	case 1: return "icmp";
+	case 58: return "icmpv6";
+	}
+	snprintf(buf, sizeof(buf), "other");
+	return buf;
+}
+
+static void addr_str(const struct flow *f, const unsigned char *a, char *buf,
+		     size_t len)
+{
+	if (!f->family || !inet_ntop(f->family, a, buf, len))
+		snprintf(buf, len, "-");
+}
+
+/* the columns of debugfs "flows", in its order */
+#define FLOW_COLS "id netns ifindex dir proto src sport dst dport packets " \
+	"bytes drops reason gso_pkts gso_segs copy_in_B copy_out_B " \
+	"copy_sock_B copy_ns res_p50_ns res_p90_ns res_p99_ns res_p999_ns " \
+	"res_max_ns drtt_n drtt_p50_ns drtt_p99_ns"
+
+static uint64_t flow_copy_ns(const struct flow *f)
+{
+	uint64_t s = 0;
+	int i;
+
+	for (i = 0; i < VNACCT_COPY_COUNT; i++)
+		s += f->copy_ns[i];
+	return s;
+}
+
+/* One flow as a row; @sep is ' ' (table, aligned) or ',' (CSV). */
+static void print_flow_row(FILE *out, const struct flow *f, char sep)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	bool t = sep == ' ';
+
+	addr_str(f, f->saddr, s, sizeof(s));
+	addr_str(f, f->daddr, d, sizeof(d));
+	if (t)
+		fprintf(out, "%-6u %-10u %-7u %-10s %-6s %-39s %-5u %-39s %-5u "
+			"%12" PRIu64 " %14" PRIu64 " %8" PRIu64 " %6u %8" PRIu64
+			" %8" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
+			" %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+			" %12" PRIu64 " %12" PRIu64 " %8" PRIu64 " %12" PRIu64
+			" %12" PRIu64 "\n",
+			f->id, f->netns, f->ifindex, dir_names[f->dir % 3],
+			proto_name(f), s, f->sport, d, f->dport, f->packets,
+			f->bytes, f->drops, f->drop_reason, f->gso_packets,
+			f->gso_segs, f->copy_bytes[0], f->copy_bytes[1],
+			f->copy_bytes[2], flow_copy_ns(f), f->res.p50,
+			f->res.p90, f->res.p99, f->res.p999, f->res.max,
+			f->drtt.count, f->drtt.p50, f->drtt.p99);
+	else
+		fprintf(out, "%u,%u,%u,%s,%s,%s,%u,%s,%u,%" PRIu64 ",%" PRIu64
+			",%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+			PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
+			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
+			PRIu64 ",%" PRIu64 "\n",
+			f->id, f->netns, f->ifindex, dir_names[f->dir % 3],
+			proto_name(f), s, f->sport, d, f->dport, f->packets,
+			f->bytes, f->drops, f->drop_reason, f->gso_packets,
+			f->gso_segs, f->copy_bytes[0], f->copy_bytes[1],
+			f->copy_bytes[2], flow_copy_ns(f), f->res.p50,
+			f->res.p90, f->res.p99, f->res.p999, f->res.max,
+			f->drtt.count, f->drtt.p50, f->drtt.p99);
+}
+
+static void print_flow_header(FILE *out, char sep)
+{
+	if (sep == ' ')
+		fprintf(out, "%-6s %-10s %-7s %-10s %-6s %-39s %-5s %-39s %-5s "
+			"%12s %14s %8s %6s %8s %8s %14s %14s %14s %14s %12s "
+			"%12s %12s %12s %12s %8s %12s %12s\n",
+			"id", "netns", "ifindex", "dir", "proto", "src", "sport",
+			"dst", "dport", "packets", "bytes", "drops", "reason",
+			"gso_pkts", "gso_segs", "copy_in_B", "copy_out_B",
+			"copy_sock_B", "copy_ns", "res_p50_ns", "res_p90_ns",
+			"res_p99_ns", "res_p999_ns", "res_max_ns", "drtt_n",
+			"drtt_p50_ns", "drtt_p99_ns");
+	else {
+		char cols[] = FLOW_COLS, *p;
+
+		for (p = cols; *p; p++)
+			if (*p == ' ')
+				*p = ',';
+		fprintf(out, "%s\n", cols);
+	}
+}
+
+static void json_hist(FILE *out, const char *name, const struct hsum *h)
+{
+	fprintf(out, "\"%s\":{\"count\":%" PRIu64 ",\"sum_ns\":%" PRIu64
+		",\"min_ns\":%" PRIu64 ",\"max_ns\":%" PRIu64 ",\"p50_ns\":%"
+		PRIu64 ",\"p90_ns\":%" PRIu64 ",\"p99_ns\":%" PRIu64
+		",\"p999_ns\":%" PRIu64 "}", name, h->count, h->sum, h->min,
+		h->max, h->p50, h->p90, h->p99, h->p999);
+}
+
+static void print_flow_json(FILE *out, const struct flow *f)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	bool first = true;
+	int i;
+
+	addr_str(f, f->saddr, s, sizeof(s));
+	addr_str(f, f->daddr, d, sizeof(d));
+	fprintf(out, "{\"id\":%u,\"netns\":%u,\"ifindex\":%u,\"dir\":\"%s\","
+		"\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\","
+		"\"dport\":%u,\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
+		",\"drops\":%" PRIu64 ",\"reason\":%u,\"gso_pkts\":%" PRIu64
+		",\"gso_segs\":%" PRIu64 ",\"copy_in_B\":%" PRIu64
+		",\"copy_out_B\":%" PRIu64 ",\"copy_sock_B\":%" PRIu64
+		",\"copy_ns\":%" PRIu64 ",",
+		f->id, f->netns, f->ifindex, dir_names[f->dir % 3],
+		proto_name(f), s, f->sport, d, f->dport, f->packets, f->bytes,
+		f->drops, f->drop_reason, f->gso_packets, f->gso_segs,
+		f->copy_bytes[0], f->copy_bytes[1], f->copy_bytes[2],
+		flow_copy_ns(f));
+	fprintf(out, "\"copies\":{");
+	for (i = 0; i < VNACCT_COPY_COUNT; i++)
+		fprintf(out, "%s\"%s\":{\"bytes\":%" PRIu64 ",\"ns\":%" PRIu64
+			"}", i ? "," : "", copy_names[i], f->copy_bytes[i],
+			f->copy_ns[i]);
+	fprintf(out, "},");
+	json_hist(out, "residency", &f->res);
+	fputc(',', out);
+	json_hist(out, "drtt", &f->drtt);
+	fprintf(out, ",\"stages\":[");
+	for (i = 0; i < VNACCT_STAGE_COUNT; i++) {
+		if (!(f->stages & (1u << i)))
+			continue;
+		fprintf(out, "%s{\"stage\":\"%s\",\"packets\":%" PRIu64
+			",\"bytes\":%" PRIu64 ",", first ? "" : ",",
+			stage_names[i], f->stage_packets[i], f->stage_bytes[i]);
+		json_hist(out, "residency", &f->stage[i]);
+		fputc('}', out);
+		first = false;
+	}
+	fprintf(out, "]}");
+}
+
+static uint64_t sort_key(const struct flow *f, int key)
+{
+	switch (key) {
+	case 1: return f->packets;
+	case 2: return f->bytes;
+	case 3: return f->drops;
+	case 4: return f->res.p50;
+	case 5: return f->res.p90;
+	case 6: return f->res.p99;
+	case 7: return f->res.p999;
+	case 8: return f->res.max;
+	case 9: return f->drtt.p50;
+	case 10: return f->drtt.p99;
+	case 11: return f->drtt.count;
+	}
+	return f->id;
+}
+
+static int sort_by;
+
+static int flow_cmp(const void *a, const void *b)
+{
+	const struct flow *x = a, *y = b;
+	uint64_t kx, ky;
+
+	if (sort_by <= 0)
+		return x->id < y->id ? -1 : x->id > y->id;
+	kx = sort_key(x, sort_by);
+	ky = sort_key(y, sort_by);
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	/* top: delta-RTT first, then residency */
+	if (sort_by == 10 && x->res.p99 != y->res.p99)
+		return x->res.p99 > y->res.p99 ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static bool flow_match(const struct flow *f, const struct opts *o)
+{
+	int alen = f->family == AF_INET ? 4 : 16;
+
+	if (o->ifindex && f->ifindex != o->ifindex)
+		return false;
+	if (o->proto >= 0 && (o->proto == 256 ? f->family != 0 :
+			      (!f->family || f->proto != o->proto)))
+		return false;
+	if (o->dir >= 0 && f->dir != o->dir)
+		return false;
+	if (o->src_family && (f->family != o->src_family ||
+			      memcmp(f->saddr, o->src, alen)))
+		return false;
+	if (o->dst_family && (f->family != o->dst_family ||
+			      memcmp(f->daddr, o->dst, alen)))
+		return false;
+	return true;
+}
+
+/* Filters, sorts and limits @fl in place. */
+static void flows_select(struct flows *fl, const struct opts *o, int def_sort)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < fl->n; i++)
+		if (flow_match(&fl->v[i], o))
+			fl->v[n++] = fl->v[i];
+	fl->n = n;
+	sort_by = o->sort >= 0 ? o->sort : def_sort;
+	qsort(fl->v, fl->n, sizeof(*fl->v), flow_cmp);
+	if (o->limit && fl->n > o->limit)
+		fl->n = o->limit;
+}
+
+static void print_flows(FILE *out, const struct flows *fl, enum fmt fmt)
+{
+	size_t i;
+
+	if (fmt == FMT_JSON) {
+		fputc('[', out);
+		for (i = 0; i < fl->n; i++) {
+			if (i)
+				fputc(',', out);
+			print_flow_json(out, &fl->v[i]);
+		}
+		fprintf(out, "]\n");
+		return;
+	}
+	print_flow_header(out, fmt == FMT_CSV ? ',' : ' ');
+	for (i = 0; i < fl->n; i++)
+		print_flow_row(out, &fl->v[i], fmt == FMT_CSV ? ',' : ' ');
+}
+
+#ifndef VNACCT_NO_MAIN
+/* ---- netlink ---- */
+
+struct nl {
+	struct mnl_socket *sk;
+	uint16_t family;
+	uint32_t portid, seq;
+	char extack[256];
+	bool intr;
+	char *buf;
+	size_t buflen;
+};
+
+static int ctl_error(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	struct nl *nl = data;
+	const struct nlattr *a;
+	size_t off;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!e->error)
+		return MNL_CB_STOP;
+	nl->extack[0] = 0;
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+		off = sizeof(*e);
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - sizeof(e->msg);
+		mnl_attr_for_each(a, nlh, off)
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+				snprintf(nl->extack, sizeof(nl->extack), "%s",
+					 mnl_attr_get_str(a));
+	}
+	errno = -e->error;
+	return MNL_CB_ERROR;
+}
+
+static int ctl_done(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl *nl = data;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		nl->intr = true;
+	return MNL_CB_STOP;
+}
+
+static int ctl_noop(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
+	[NLMSG_NOOP] = ctl_noop,
+	[NLMSG_ERROR] = ctl_error,
+	[NLMSG_DONE] = ctl_done,
+	[NLMSG_OVERRUN] = ctl_noop,
+};
+
+struct req_ctx {
+	struct nl *nl;
+	mnl_cb_t cb;
+	void *data;
+};
+
+static int data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct req_ctx *r = data;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		r->nl->intr = true;
+	return r->cb ? r->cb(nlh, r->data) : MNL_CB_OK;
+}
+
+static int ctl_wrap(const struct nlmsghdr *nlh, void *data)
+{
+	struct req_ctx *r = data;
+
+	return ctl_cbs[nlh->nlmsg_type](nlh, r->nl);
+}
+
+static mnl_cb_t ctl_wrapped[NLMSG_MIN_TYPE] = {
+	ctl_wrap, ctl_wrap, ctl_wrap, ctl_wrap,
+};
+
+static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint8_t cmd,
+			       uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = type == GENL_ID_CTRL ? 1 : VNACCT_GENL_VERSION;
+	return nlh;
+}
+
+/* Sends @nlh and runs @cb on each reply; -1 with errno on error. */
+static int nl_run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	struct req_ctx r = { nl, cb, data };
+	uint32_t seq = nlh->nlmsg_seq;
+	ssize_t n;
+	int ret;
+
+	nl->intr = false;
+	nl->extack[0] = 0;
+	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	do {
+		n = mnl_socket_recvfrom(nl->sk, nl->buf, nl->buflen);
+		if (n < 0)
+			return -1;
+		ret = mnl_cb_run2(nl->buf, n, seq, nl->portid, data_cb, &r,
+				  ctl_wrapped, NLMSG_MIN_TYPE);
+	} while (ret > MNL_CB_STOP);
+	return ret < 0 ? -1 : 0;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
+		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
+		    mnl_attr_validate(a, MNL_TYPE_U16) >= 0)
+			*(uint16_t *)data = mnl_attr_get_u16(a);
+	return MNL_CB_OK;
+}
+
+static int nl_open(struct nl *nl)
+{
+	struct nlmsghdr *nlh;
+	int one = 1;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->buflen = 1 << 16;
+	nl->buf = malloc(nl->buflen);
+	nl->sk = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl->buf || !nl->sk || mnl_socket_bind(nl->sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+		fprintf(stderr, "%s: netlink socket: %s\n", prog, strerror(errno));
+		return -EXIT_ERR;
+	}
+	mnl_socket_setsockopt(nl->sk, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	nl->portid = mnl_socket_get_portid(nl->sk);
+	nl->seq = time(NULL);
+	nlh = nl_msg(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VNACCT_GENL_NAME);
+	if (nl_run(nl, nlh, family_cb, &nl->family) < 0 || !nl->family) {
+		fprintf(stderr, "%s: module not loaded (genl family %s not found)\n",
+			prog, VNACCT_GENL_NAME);
+		return -EXIT_NOMOD;
+	}
+	return 0;
+}
+
+static int nl_fail(struct nl *nl, const char *what)
+{
+	if (errno == EPERM) {
+		fprintf(stderr, "%s: %s: permission denied (need CAP_NET_ADMIN)\n",
+			prog, what);
+		return -EXIT_PERM;
+	}
+	if (errno == ENOENT && !strcmp(what, "resolve")) {
+		fprintf(stderr, "%s: module not loaded\n", prog);
+		return -EXIT_NOMOD;
+	}
+	fprintf(stderr, "%s: %s: %s%s%s\n", prog, what, strerror(errno),
+		nl->extack[0] ? ": " : "", nl->extack);
+	return -EXIT_ERR;
+}
+
+/* ---- parsing replies (libmnl attribute parsers) ---- */
+
+struct tb {
+	const struct nlattr **a;
+	unsigned int max;
+};
+
+static int tb_cb(const struct nlattr *a, void *data)
+{
+	struct tb *t = data;
+	unsigned int type = mnl_attr_get_type(a);
+
+	if (type <= t->max)
+		t->a[type] = a;
+	return MNL_CB_OK;
+}
+
+static uint64_t get_u64(const struct nlattr *a)
+{
+	if (!a)
+		return 0;
+	switch (mnl_attr_get_payload_len(a)) {
+	case 1: return mnl_attr_get_u8(a);
+	case 2: return mnl_attr_get_u16(a);
+	case 4: return mnl_attr_get_u32(a);
+	case 8: return mnl_attr_get_u64(a);
+	}
+	return 0;
+}
+
+static void parse_hist(const struct nlattr *nest, struct hsum *h)
+{
+	const struct nlattr *a[VNACCT_A_HIST_MAX_ATTR + 1] = { 0 };
+	struct tb t = { a, VNACCT_A_HIST_MAX_ATTR };
+
+	memset(h, 0, sizeof(*h));
+	if (!nest || mnl_attr_parse_nested(nest, tb_cb, &t) < 0)
+		return;
+	h->count = get_u64(a[VNACCT_A_HIST_COUNT]);
+	h->sum = get_u64(a[VNACCT_A_HIST_SUM]);
+	h->min = get_u64(a[VNACCT_A_HIST_MIN]);
+	h->max = get_u64(a[VNACCT_A_HIST_MAX]);
+	h->p50 = get_u64(a[VNACCT_A_HIST_P50]);
+	h->p90 = get_u64(a[VNACCT_A_HIST_P90]);
+	h->p99 = get_u64(a[VNACCT_A_HIST_P99]);
+	h->p999 = get_u64(a[VNACCT_A_HIST_P999]);
+}
+
+static int flow_attr_cb(const struct nlattr *a, void *data)
+{
+	struct flow *f = data;
+	const struct nlattr *n[VNACCT_A_STAGE_MAX + 1] = { 0 };
+	struct tb t = { n, VNACCT_A_STAGE_MAX };
+	uint64_t i;
+
+	switch (mnl_attr_get_type(a)) {
+	case VNACCT_A_FLOW_COPY:
+		t.max = VNACCT_A_COPY_MAX;
+		if (mnl_attr_parse_nested(a, tb_cb, &t) < 0)
+			return MNL_CB_ERROR;
+		i = get_u64(n[VNACCT_A_COPY_KIND]);
+		if (i < VNACCT_COPY_COUNT) {
+			f->copy_bytes[i] = get_u64(n[VNACCT_A_COPY_BYTES]);
+			f->copy_ns[i] = get_u64(n[VNACCT_A_COPY_NS]);
+		}
+		break;
+	case VNACCT_A_FLOW_STAGE:
+		if (mnl_attr_parse_nested(a, tb_cb, &t) < 0)
+			return MNL_CB_ERROR;
+		i = get_u64(n[VNACCT_A_STAGE_ID]);
+		if (i < VNACCT_STAGE_COUNT) {
+			f->stages |= 1u << i;
+			f->stage_packets[i] = get_u64(n[VNACCT_A_STAGE_PACKETS]);
+			f->stage_bytes[i] = get_u64(n[VNACCT_A_STAGE_BYTES]);
+			parse_hist(n[VNACCT_A_STAGE_RESIDENCY], &f->stage[i]);
+		}
+		break;
+	case VNACCT_A_FLOW_SADDR:
+	case VNACCT_A_FLOW_DADDR:
+		if (mnl_attr_get_payload_len(a) <= 16)
+			memcpy(mnl_attr_get_type(a) == VNACCT_A_FLOW_SADDR ?
+			       f->saddr : f->daddr, mnl_attr_get_payload(a),
+			       mnl_attr_get_payload_len(a));
+		break;
+	case VNACCT_A_FLOW_RESIDENCY:
+		parse_hist(a, &f->res);
+		break;
+	case VNACCT_A_FLOW_DRTT:
+		parse_hist(a, &f->drtt);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int flow_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a[VNACCT_A_FLOW_MAX + 1] = { 0 };
+	struct tb t = { a, VNACCT_A_FLOW_MAX };
+	struct flows *fl = data;
+	struct flow *f;
+
+	if (fl->n == fl->cap) {
+		size_t cap = fl->cap ? fl->cap * 2 : 64;
+		struct flow *v = realloc(fl->v, cap * sizeof(*v));
+
+		if (!v)
+			return MNL_CB_ERROR;
+		fl->v = v;
+		fl->cap = cap;
+	}
+	f = &fl->v[fl->n];
+	memset(f, 0, sizeof(*f));
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), tb_cb, &t) < 0 ||
+	    mnl_attr_parse(nlh, sizeof(struct genlmsghdr), flow_attr_cb, f) < 0)
+		return MNL_CB_ERROR;
+	f->id = get_u64(a[VNACCT_A_FLOW_ID]);
+	f->netns = get_u64(a[VNACCT_A_FLOW_NETNS]);
+	f->ifindex = get_u64(a[VNACCT_A_FLOW_IFINDEX]);
+	f->dir = get_u64(a[VNACCT_A_FLOW_DIR]);
+	f->family = get_u64(a[VNACCT_A_FLOW_FAMILY]);
+	f->proto = get_u64(a[VNACCT_A_FLOW_PROTO]);
+	f->ethertype = ntohs(get_u64(a[VNACCT_A_FLOW_ETHERTYPE]));
+	f->sport = ntohs(get_u64(a[VNACCT_A_FLOW_SPORT]));
+	f->dport = ntohs(get_u64(a[VNACCT_A_FLOW_DPORT]));
+	f->first_ns = get_u64(a[VNACCT_A_FLOW_FIRST_NS]);
+	f->last_ns = get_u64(a[VNACCT_A_FLOW_LAST_NS]);
+	f->packets = get_u64(a[VNACCT_A_FLOW_PACKETS]);
+	f->bytes = get_u64(a[VNACCT_A_FLOW_BYTES]);
+	f->drops = get_u64(a[VNACCT_A_FLOW_DROPS]);
+	f->drop_reason = get_u64(a[VNACCT_A_FLOW_DROP_REASON]);
+	f->gso_packets = get_u64(a[VNACCT_A_FLOW_GSO_PACKETS]);
+	f->gso_segs = get_u64(a[VNACCT_A_FLOW_GSO_SEGS]);
+	fl->n++;
+	return MNL_CB_OK;
+}
+
+/* A consistent dump: retried while the kernel flags it interrupted. */
+static int dump_flows(struct nl *nl, struct flows *fl, unsigned int ifindex)
+{
+	struct nlmsghdr *nlh;
+	int tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		fl->n = 0;
+		nlh = nl_msg(nl, nl->family, VNACCT_CMD_DUMP_FLOWS, NLM_F_DUMP);
+		if (ifindex)
+			mnl_attr_put_u32(nlh, VNACCT_A_FLOW_IFINDEX, ifindex);
+		if (nl_run(nl, nlh, flow_cb, fl) < 0)
+			return nl_fail(nl, "dump-flows");
+		if (!nl->intr)
+			break;
+	}
+	fl->intr = nl->intr;
+	return 0;
+}
+
+static int resolve_dev(struct opts *o)
+{
+	if (!o->dev)
+		return 0;
+	o->ifindex = if_nametoindex(o->dev);
+	if (!o->ifindex) {
+		fprintf(stderr, "%s: bad argument: dev '%s': no such device\n",
+			prog, o->dev);
+		return -EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int cmd_flows(struct nl *nl, struct opts *o)
+{
+	struct flows fl = { 0 };
+	int err;
+
+	err = dump_flows(nl, &fl, o->ifindex);
+	if (err)
+		return err;
+	flows_select(&fl, o, 0);
+	print_flows(stdout, &fl, o->fmt);
+	if (fl.intr)
+		fprintf(stderr, "%s: flows changed during every dump try\n",
+			prog);
+	free(fl.v);
+	return 0;
+}
+
+static const char *const stats_names[VNACCT_A_STATS_MAX + 1] = {
+	[VNACCT_A_STATS_PACKETS_TRACKED] = "packets_tracked",
+	[VNACCT_A_STATS_PACKETS_EXITED] = "packets_exited",
+	[VNACCT_A_STATS_PACKETS_UNTRACKED] = "packets_untracked",
+	[VNACCT_A_STATS_PACKETS_MIDPATH] = "packets_midpath",
+	[VNACCT_A_STATS_PACKETS_SAMPLED_OUT] = "packets_sampled_out",
+	[VNACCT_A_STATS_PACKETS_IN_FLIGHT] = "packets_in_flight",
+	[VNACCT_A_STATS_FLOWS] = "flows",
+	[VNACCT_A_STATS_FLOWS_MAX] = "flows_max",
+	[VNACCT_A_STATS_FLOWS_FULL] = "flows_full",
+	[VNACCT_A_STATS_FLOWS_EVICTED] = "flows_evicted",
+	[VNACCT_A_STATS_MEMORY_BYTES] = "memory_bytes",
+	[VNACCT_A_STATS_ALERTS_SENT] = "alerts_sent",
+	[VNACCT_A_STATS_ALERTS_DROPPED] = "alerts_dropped",
+};
+
+struct stats_out {
+	enum fmt fmt;
+	int hooks;
+};
+
+static int stats_hook_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr *n[VNACCT_A_HOOK_MAX + 1] = { 0 };
+	struct tb t = { n, VNACCT_A_HOOK_MAX };
+	struct stats_out *so = data;
+	const char *name, *kind;
+
+	if (mnl_attr_get_type(a) != VNACCT_A_STATS_HOOK)
+		return MNL_CB_OK;
+	if (mnl_attr_parse_nested(a, tb_cb, &t) < 0 ||
+	    !n[VNACCT_A_HOOK_NAME] || !n[VNACCT_A_HOOK_KIND] ||
+	    mnl_attr_validate(n[VNACCT_A_HOOK_NAME], MNL_TYPE_NUL_STRING) < 0 ||
+	    mnl_attr_validate(n[VNACCT_A_HOOK_KIND], MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_ERROR;
+	name = mnl_attr_get_str(n[VNACCT_A_HOOK_NAME]);
+	kind = mnl_attr_get_str(n[VNACCT_A_HOOK_KIND]);
+	if (so->fmt == FMT_JSON)
+		printf("%s{\"name\":\"%s\",\"kind\":\"%s\",\"hits\":%" PRIu64
+		       ",\"ns\":%" PRIu64 "}", so->hooks ? "," : "", name, kind,
+		       get_u64(n[VNACCT_A_HOOK_HITS]),
+		       get_u64(n[VNACCT_A_HOOK_NS]));
+	else if (so->fmt == FMT_CSV)
+		printf("hook:%s,%" PRIu64 "\nhook_ns:%s,%" PRIu64 "\n", name,
+		       get_u64(n[VNACCT_A_HOOK_HITS]), name,
+		       get_u64(n[VNACCT_A_HOOK_NS]));
+	else
+		printf("%-24s %-10s %20" PRIu64 " %20" PRIu64 "\n", name, kind,
+		       get_u64(n[VNACCT_A_HOOK_HITS]),
+		       get_u64(n[VNACCT_A_HOOK_NS]));
+	so->hooks++;
+	return MNL_CB_OK;
+}
+
+static int stats_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a[VNACCT_A_STATS_MAX + 1] = { 0 };
+	struct tb t = { a, VNACCT_A_STATS_MAX };
+	struct stats_out *so = data;
+	bool first = true;
+	int i;
+
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), tb_cb, &t) < 0)
+		return MNL_CB_ERROR;
+	if (so->fmt == FMT_JSON)
+		printf("{");
+	else if (so->fmt == FMT_CSV)
+		printf("name,value\n");
+	else
+		printf("%-24s %-10s %20s %20s\n", "hook", "kind", "hits", "ns");
+	if (so->fmt == FMT_JSON)
+		printf("\"hooks\":[");
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), stats_hook_cb, so) < 0)
+		return MNL_CB_ERROR;
+	if (so->fmt == FMT_JSON)
+		printf("]");
+	for (i = 0; i <= VNACCT_A_STATS_MAX; i++) {
+		if (!stats_names[i] || !a[i])
+			continue;
+		if (so->fmt == FMT_JSON)
+			printf(",\"%s\":%" PRIu64, stats_names[i], get_u64(a[i]));
+		else if (so->fmt == FMT_CSV)
+			printf("%s,%" PRIu64 "\n", stats_names[i], get_u64(a[i]));
+		else
+			printf("%-35s %20" PRIu64 "\n", stats_names[i],
+			       get_u64(a[i]));
+		first = false;
+	}
+	(void)first;
+	if (so->fmt == FMT_JSON)
+		printf("}\n");
+	return MNL_CB_OK;
+}
+
+static int cmd_stats(struct nl *nl, struct opts *o)
+{
+	struct stats_out so = { o->fmt, 0 };
+
+	if (nl_run(nl, nl_msg(nl, nl->family, VNACCT_CMD_GET_STATS, 0),
+		   stats_cb, &so) < 0)
+		return nl_fail(nl, "get-stats");
+	return 0;
+}
+
+static int config_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a[VNACCT_A_CONFIG_MAX + 1] = { 0 };
+	struct tb t = { a, VNACCT_A_CONFIG_MAX };
+	const struct opts *o = data;
+	char name[IF_NAMESIZE] = "none";
+	unsigned int ifx;
+
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), tb_cb, &t) < 0)
+		return MNL_CB_ERROR;
+	ifx = get_u64(a[VNACCT_A_CONFIG_FILTER_IFINDEX]);
+	if (ifx && !if_indextoname(ifx, name))
+		snprintf(name, sizeof(name), "#%u", ifx);
+	if (o->fmt == FMT_JSON)
+		printf("{\"enabled\":%s,\"sample\":%" PRIu64 ",\"timeout_s\":%"
+		       PRIu64 ",\"filter_ifindex\":%u,\"filter_netns\":%" PRIu64
+		       ",\"filter\":\"%s\",\"threshold_ns\":%" PRIu64 "}\n",
+		       get_u64(a[VNACCT_A_CONFIG_ENABLED]) ? "true" : "false",
+		       get_u64(a[VNACCT_A_CONFIG_SAMPLE]),
+		       get_u64(a[VNACCT_A_CONFIG_FLOW_TIMEOUT]), ifx,
+		       get_u64(a[VNACCT_A_CONFIG_FILTER_NETNS]), name,
+		       get_u64(a[VNACCT_A_CONFIG_THRESHOLD_NS]));
+	else
+		printf(o->fmt == FMT_CSV ?
+		       "name,value\nenabled,%" PRIu64 "\nsample,%" PRIu64
+		       "\ntimeout_s,%" PRIu64 "\nfilter_ifindex,%u\nfilter,%s\n"
+		       "threshold_ns,%" PRIu64 "\n" :
+		       "enabled      %" PRIu64 "\nsample       %" PRIu64
+		       "\ntimeout_s    %" PRIu64 "\nfilter_ifindex %u\nfilter       %s\n"
+		       "threshold_ns %" PRIu64 "\n",
+		       get_u64(a[VNACCT_A_CONFIG_ENABLED]),
+		       get_u64(a[VNACCT_A_CONFIG_SAMPLE]),
+		       get_u64(a[VNACCT_A_CONFIG_FLOW_TIMEOUT]), ifx, name,
+		       get_u64(a[VNACCT_A_CONFIG_THRESHOLD_NS]));
+	return MNL_CB_OK;
+}
+
+static int cmd_config(struct nl *nl, struct opts *o)
+{
+	struct nlmsghdr *nlh;
+
+	if (o->enabled < 0 && o->sample < 0 && o->timeout < 0 &&
+	    o->threshold < 0 && !o->filter) {
+		if (nl_run(nl, nl_msg(nl, nl->family, VNACCT_CMD_GET_CONFIG, 0),
+			   config_cb, o) < 0)
+			return nl_fail(nl, "get-config");
+		return 0;
+	}
+	nlh = nl_msg(nl, nl->family, VNACCT_CMD_SET_CONFIG, 0);
+	if (o->enabled >= 0)
+		mnl_attr_put_u8(nlh, VNACCT_A_CONFIG_ENABLED, o->enabled);
+	if (o->sample >= 0)
+		mnl_attr_put_u32(nlh, VNACCT_A_CONFIG_SAMPLE, o->sample);
+	if (o->timeout >= 0)
+		mnl_attr_put_u32(nlh, VNACCT_A_CONFIG_FLOW_TIMEOUT, o->timeout);
+	if (o->threshold >= 0)
+		mnl_attr_put_u64(nlh, VNACCT_A_CONFIG_THRESHOLD_NS, o->threshold);
+	if (o->filter && !strcmp(o->filter, "none"))
+		mnl_attr_put_u32(nlh, VNACCT_A_CONFIG_FILTER_IFINDEX, 0);
+	else if (o->filter)
+		mnl_attr_put_strz(nlh, VNACCT_A_CONFIG_FILTER_IFNAME, o->filter);
+	if (nl_run(nl, nlh, NULL, NULL) < 0)
+		return nl_fail(nl, "set-config");
+	return 0;
+}
+
+static int cmd_reset(struct nl *nl)
+{
+	if (nl_run(nl, nl_msg(nl, nl->family, VNACCT_CMD_RESET, 0), NULL,
+		   NULL) < 0)
+		return nl_fail(nl, "reset");
+	return 0;
+}
+
+static int cmd_top(struct nl *nl, struct opts *o)
+{
+	bool tty = isatty(0) && isatty(1) && o->fmt == FMT_TABLE;
+	struct termios old, raw;
+	unsigned long n = 0;
+	struct flows fl = { 0 };
+	int err = 0;
+
+	if (tty && !tcgetattr(0, &old)) {
+		raw = old;
+		raw.c_lflag &= ~(ICANON | ECHO);
+		tcsetattr(0, TCSANOW, &raw);
+	} else {
+		tty = false;
+	}
+	if (!o->limit)
+		o->limit = 20;
+	for (;;) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		char c;
+
+		err = dump_flows(nl, &fl, o->ifindex);
+		if (err)
+			break;
+		/* highest delta-RTT first, then residency */
+		flows_select(&fl, o, 10);
+		if (tty)
+			printf("\033[H\033[2J");
+		if (o->fmt == FMT_TABLE)
+			printf("vnacct top: %zu flows, every %.1f s, sorted by %s%s\n",
+			       fl.n, o->delay, sort_names[sort_by],
+			       tty ? " (q quits)" : "");
+		print_flows(stdout, &fl, o->fmt);
+		fflush(stdout);
+		if (o->count && ++n >= o->count)
+			break;
+		if (poll(&p, 1, (int)(o->delay * 1000)) > 0 &&
+		    read(0, &c, 1) == 1 && (c == 'q' || c == 'Q'))
+			break;
+	}
+	if (tty)
+		tcsetattr(0, TCSANOW, &old);
+	free(fl.v);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct nl nl;
+	int err;
+
+	err = parse_args(argc, argv, &o);
+	if (err == 1) {
+		usage(stdout);
+		return 0;
+	}
+	if (err) {
+		fprintf(stderr, "try 'vnacct --help'\n");
+		return -err;
+	}
+	err = resolve_dev(&o);
+	if (!err)
+		err = nl_open(&nl);
+	if (err)
+		return -err;
+	if (!strcmp(o.cmd, "flows"))
+		err = cmd_flows(&nl, &o);
+	else if (!strcmp(o.cmd, "stats"))
+		err = cmd_stats(&nl, &o);
+	else if (!strcmp(o.cmd, "top"))
+		err = cmd_top(&nl, &o);
+	else if (!strcmp(o.cmd, "reset"))
+		err = cmd_reset(&nl);
+	else
+		err = cmd_config(&nl, &o);
+	mnl_socket_close(nl.sk);
+	free(nl.buf);
+	return -err;
+}
+#endif /* VNACCT_NO_MAIN */
