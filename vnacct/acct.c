@@ -83,7 +83,9 @@ struct vnacct_pkt_info {
  * @info: its details, handed to each segment
  * @pkt: its tracker entry (key unused)
  * @dev: device it is being transmitted on
- * @left: segments not seen yet
+ * @left: segments that may still come; the parked state stays valid until
+ *	the next dev_queue_xmit() on this CPU (its segments all reach the
+ *	driver before that), bounded by the segment count as a sanity limit
  */
 struct vnacct_gso {
 	struct vnacct_pkt_info info;
@@ -432,6 +434,8 @@ void vnacct_acct_queue(struct sk_buff *skb)
 	struct vnacct_pkt *pkt;
 	u64 now = ktime_get_ns();
 
+	/* A new transmit: segments of an earlier GSO packet are all out. */
+	this_cpu_write(vnacct_cpu.gso.left, 0);
 	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
 	pkt = vnacct_pkt_netns_check(pkt, skb->dev);
 	if (pkt)
@@ -455,7 +459,9 @@ static bool vnacct_gso_park(struct vnacct_pkt *pkt, const struct sk_buff *skb)
 	g->info = *vnacct_info_of(pkt);
 	g->pkt = *pkt;
 	g->dev = skb->dev;
-	g->left = skb_shinfo(skb)->gso_segs;
+	/* gso_segs is TCP's estimate; segmentation may differ slightly. */
+	g->left = 2 * skb_shinfo(skb)->gso_segs + 8;
+	g->info.gso_segs = 0;
 	vnacct_tracker_remove(&vnacct_trk, pkt);
 	return true;
 }
@@ -481,8 +487,10 @@ static struct vnacct_pkt *vnacct_gso_segment(const struct sk_buff *skb,
 	pi = vnacct_info_of(pkt);
 	*pi = g->info;
 	pi->len = skb->len - skb_network_offset(skb);
+	/* Segment number, counted in the parked copy (saturates at 255). */
+	g->info.gso_segs++;
 	pi->gso_segs = 0;
-	pi->gso_seg = g->info.gso_segs - g->left + 1;
+	pi->gso_seg = min_t(u16, g->info.gso_segs, U8_MAX);
 	/* The copy that brought the packet in is its first segment's. */
 	if (pi->gso_seg == 1) {
 		pkt->copy_bytes = g->pkt.copy_bytes;
@@ -587,6 +595,17 @@ void vnacct_acct_exit(void)
 {
 	kvfree(vnacct_info);
 	vnacct_tracker_destroy(&vnacct_trk);
+}
+
+/**
+ * vnacct_acct_lost() - tracker entries lost without an exit
+ * @stale: entries reclaimed because their skb was freed unseen
+ * @reused: entries reset because a new skb got the same address
+ */
+void vnacct_acct_lost(u64 *stale, u64 *reused)
+{
+	*stale = atomic64_read(&vnacct_trk.stale);
+	*reused = atomic64_read(&vnacct_trk.reused);
 }
 
 unsigned int vnacct_acct_in_flight(void)

@@ -114,6 +114,7 @@ extern struct vnacct_config vnacct_cfg;
 int vnacct_acct_init(unsigned int max_packets);
 void vnacct_acct_exit(void);
 unsigned int vnacct_acct_in_flight(void);
+void vnacct_acct_lost(u64 *stale, u64 *reused);
 size_t vnacct_acct_memory(void);
 
 void vnacct_acct_tun_enter(void);

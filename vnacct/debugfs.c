@@ -279,6 +279,7 @@ VNACCT_SEQ_FILE(stages);
 static int vnacct_stats_show(struct seq_file *m, void *v)
 {
 	struct vnacct_hook_stats st;
+	u64 stale, reused;
 	unsigned int id;
 
 	seq_printf(m, "%-24s %-10s %20s %20s\n", "hook", "kind", "hits", "ns");
@@ -297,6 +298,9 @@ static int vnacct_stats_show(struct seq_file *m, void *v)
 		   atomic64_read(&vnacct_ctr.midpath));
 	seq_printf(m, "%-35s %20lld\n", "packets_sampled_out",
 		   atomic64_read(&vnacct_ctr.sampled_out));
+	vnacct_acct_lost(&stale, &reused);
+	seq_printf(m, "%-35s %20llu\n", "packets_lost_stale", stale);
+	seq_printf(m, "%-35s %20llu\n", "packets_lost_reused", reused);
 	seq_printf(m, "%-35s %20lld\n", "packets_cloned",
 		   atomic64_read(&vnacct_ctr.clones));
 	seq_printf(m, "%-35s %20u\n", "packets_in_flight",

@@ -37,5 +37,6 @@ fi
 dmesg >"$out/dmesg.log"
 sync
 echo "guest-init: done rc=$rc" >/dev/console
-echo o >/proc/sysrq-trigger
+# Reboot, not power-off: it needs no ACPI, and QEMU runs with -no-reboot.
+echo b >/proc/sysrq-trigger
 sleep 30
