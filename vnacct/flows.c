@@ -205,6 +205,8 @@ static unsigned int vnacct_flows_remove(bool (*pick)(struct vnacct_flow *f,
 		pos++;
 	}
 	raw_spin_unlock_irqrestore(&vnacct_flows_lock, flags);
+	if (!n)
+		goto out;
 
 	/* Probes run with preemption off; readers under rcu_read_lock(). */
 	synchronize_rcu();
@@ -215,6 +217,7 @@ static unsigned int vnacct_flows_remove(bool (*pick)(struct vnacct_flow *f,
 	for (i = 0; i < n; i++)
 		vnacct_free[vnacct_nr_free++] = gone[i];
 	raw_spin_unlock_irqrestore(&vnacct_flows_lock, flags);
+out:
 	kvfree(gone);
 	return n;
 }
