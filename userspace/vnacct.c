@@ -434,12 +434,18 @@ static void print_flow_json(FILE *out, const struct flow *f)
 		",\"drops\":%" PRIu64 ",\"reason\":%u,\"gso_pkts\":%" PRIu64
 		",\"gso_segs\":%" PRIu64 ",\"copy_in_B\":%" PRIu64
 		",\"copy_out_B\":%" PRIu64 ",\"copy_sock_B\":%" PRIu64
-		",\"copy_ns\":%" PRIu64 ",",
+		",\"copy_ns\":%" PRIu64 ",\"res_p50_ns\":%" PRIu64
+		",\"res_p90_ns\":%" PRIu64 ",\"res_p99_ns\":%" PRIu64
+		",\"res_p999_ns\":%" PRIu64 ",\"res_max_ns\":%" PRIu64
+		",\"drtt_n\":%" PRIu64 ",\"drtt_p50_ns\":%" PRIu64
+		",\"drtt_p99_ns\":%" PRIu64 ",",
 		f->id, f->netns, f->ifindex, dir_names[f->dir % 3],
 		proto_name(f), s, f->sport, d, f->dport, f->packets, f->bytes,
 		f->drops, f->drop_reason, f->gso_packets, f->gso_segs,
 		f->copy_bytes[0], f->copy_bytes[1], f->copy_bytes[2],
-		flow_copy_ns(f));
+		flow_copy_ns(f), f->res.p50, f->res.p90, f->res.p99,
+		f->res.p999, f->res.max, f->drtt.count, f->drtt.p50,
+		f->drtt.p99);
 	fprintf(out, "\"copies\":{");
 	for (i = 0; i < VNACCT_COPY_COUNT; i++)
 		fprintf(out, "%s\"%s\":{\"bytes\":%" PRIu64 ",\"ns\":%" PRIu64
