@@ -90,6 +90,8 @@ step "W=1 build, 6.1" kbuild_clean 6.1
 step "sparse C=2, 6.1" kbuild_clean 6.1 C=2
 step "W=1 build, 6.12" kbuild_clean 6.12
 step "sparse C=2, 6.12" kbuild_clean 6.12 C=2
+step "YNL spec and UAPI header in sync" scripts/ynl-check.sh
+step "YNL client extracted for the VM tests" scripts/ynl-fetch.sh
 step "userspace build (-Wall -Wextra -Werror)" make -s userspace
 for t in $(make -s -f scripts/print-var.mk USER_TESTS 2>/dev/null); do
 	tap "userspace $(basename "$t")" "$t"
