@@ -130,7 +130,9 @@ def ynl_checks(dbg):
         r = ynl(f"--do get-flow --json '{{\"id\": {dbg[0]['id']}}}'")
         ok = r.returncode == 0 and json.loads(r.stdout or "{}").get(
             "packets") == dbg[0]["packets"]
-        t.ok(ok, f"ynl --do get-flow ({r.stderr[-200:]})")
+        t.ok(ok, f"ynl --do get-flow id {dbg[0]['id']}: {dbg[0]['packets']}"
+             f" packets (rc {r.returncode}: {r.stdout[:200]} "
+             f"{r.stderr[-200:]})")
     r = ynl("--do get-stats")
     t.ok(r.returncode == 0 and "packets-tracked" in r.stdout,
          f"ynl --do get-stats ({r.stderr[-200:]})")
