@@ -33,6 +33,7 @@ resolve_kernel() {
 		KIMAGE=$dir/bzImage
 		KDIR=$dir/build
 		KBUILTIN_9P=1
+		# kasan_multi_shot: report every bug, not only the first.
 		# kunit.enable: the config leaves KUnit off at boot (no
 		# built-in suites run), modules' suites need it on.
 		# acpi=off: under TCG with KASAN the ACPI interpreter times out
@@ -40,7 +41,7 @@ resolve_kernel() {
 		# lets an early edge interrupt hit an unset irq descriptor (a
 		# KASAN report in handle_edge_irq at boot).  Without ACPI the
 		# guest powers off by rebooting (QEMU runs with -no-reboot).
-		KAPPEND="kasan.fault=report kunit.enable=1 acpi=off"
+		KAPPEND="kasan.fault=report kasan_multi_shot kunit.enable=1 acpi=off"
 		return 0 ;;
 	*) KREL=$1 ;;
 	esac
