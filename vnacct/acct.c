@@ -26,6 +26,7 @@
 
 #include "acct.h"
 #include "tracker.h"
+#include "vnacct.h"
 
 /* &vnacct_pkt.stage of a packet that has left but whose skb lives on */
 #define VNACCT_STAGE_EXITED	(VNACCT_STAGE_COUNT + 1)
@@ -281,6 +282,7 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
 		atomic64_add(pkt->copy_ns, &f->copy_ns[pi->copy_kind]);
 	}
 	vnacct_hist_add(&f->total, total);
+	vnacct_nl_residency(f, total);
 	for (i = 0; i < VNACCT_STAGE_COUNT; i++) {
 		if (!(pi->stages & BIT(i)))
 			continue;

@@ -14,6 +14,7 @@
 #include <linux/vmalloc.h>
 
 #include "acct.h"
+#include "vnacct.h"
 
 /* A key is found within this many index slots of its hash, or not at all. */
 #define VNACCT_FLOW_PROBES	32
@@ -141,6 +142,8 @@ struct vnacct_flow *vnacct_flow_get(const struct vnacct_flow_key *key, u64 now)
 		/* Key and hash visible before the index points at them. */
 		smp_store_release(slot, n + 1);
 		WRITE_ONCE(f->live, true);
+		/* Netlink dumps in progress see the table changed. */
+		vnacct_nl_flows_changed();
 		break;
 	}
 out:
@@ -207,6 +210,7 @@ static unsigned int vnacct_flows_remove(bool (*pick)(struct vnacct_flow *f,
 	raw_spin_unlock_irqrestore(&vnacct_flows_lock, flags);
 	if (!n)
 		goto out;
+	vnacct_nl_flows_changed();
 
 	/* Probes run with preemption off; readers under rcu_read_lock(). */
 	synchronize_rcu();
