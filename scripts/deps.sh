@@ -16,6 +16,9 @@ PKGS=(
 	qemu-system-x86 busybox-static iproute2 iputils-ping iperf3 procps ethtool
 	# tracing references and netlink library
 	trace-cmd libtraceevent-dev libtracecmd-dev libmnl-dev
+	# issue 5 (cross-checks, make bench): trace-cmd.h includes tracefs.h;
+	# the bpftrace peer; the benchmark plot
+	libtracefs-dev bpftrace python3-matplotlib
 )
 
 missing=()
