@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turns bench/run_vm.py's bench.json into medians, ratios to the
+no-module baseline, the issue's targets, a Markdown table, the RST page
+Documentation/bench.rst and a PNG plot.
+
+usage: report.py BENCH.JSON OUTDIR [--rst FILE] [--machine TEXT]
+"""
+
+import json
+import os
+import statistics
+import sys
+import time
+
+CONFIGS = ["none", "vnacct", "vnacct_s16", "bpftrace"]
+WORKLOADS = {
+    "lo_udp_pps": ("loopback UDP, 16 B datagrams", "pkt/s", 1),
+    "lo_tcp_bps": ("loopback TCP (iperf3)", "Mbit/s", 1e-6),
+    "vhost_tcp_Bps": ("vhost-net guest -> br -> veth TCP", "MB/s", 1e-6),
+    "vhost_udp_pps": ("vhost-net guest -> br -> veth UDP 18 B", "pkt/s", 1),
+}
+
+
+def summarize(res):
+    out = {}
+    for w in WORKLOADS:
+        out[w] = {}
+        for c in CONFIGS:
+            runs = [r for r in res["runs"] if r["workload"] == w and
+                    r["config"] == c]
+            if not runs:
+                continue
+            d = {"median": statistics.median(r["value"] for r in runs),
+                 "values": [r["value"] for r in runs]}
+            npp = [r["probe_ns"] / r["packets_seen"] for r in runs
+                   if r.get("packets_seen")]
+            if npp:
+                d["ns_per_pkt"] = statistics.median(npp)
+            out[w][c] = d
+        base = out[w].get("none", {}).get("median")
+        for c, d in out[w].items():
+            d["ratio"] = d["median"] / base if base else None
+    return out
+
+
+def hooks(res, cfg="vnacct", workload=None):
+    tot = {}
+    for r in res["runs"]:
+        if r["config"] != cfg or workload and r["workload"] != workload:
+            continue
+        for k, v in r.get("hooks", {}).items():
+            t = tot.setdefault(k, [0, 0])
+            t[0] += v["hits"]
+            t[1] += v["ns"]
+    allns = sum(v[1] for v in tot.values()) or 1
+    return sorted(((k, v[0], v[1], v[1] / allns) for k, v in tot.items()),
+                  key=lambda x: -x[2])
+
+
+def targets(s):
+    def loss(w, c):
+        r = s[w].get(c, {}).get("ratio")
+        return None if r is None else 1 - r
+    t = []
+    u = s["lo_udp_pps"].get("vnacct", {}).get("ratio")
+    t.append(("loopback UDP pkt rate, vnacct all stages >= 95 % of none",
+              u, u is not None and u >= 0.95))
+    c = s["lo_tcp_bps"].get("vnacct", {}).get("ratio")
+    t.append(("loopback TCP throughput, vnacct all stages >= 97 % of none",
+              c, c is not None and c >= 0.97))
+    for w in WORKLOADS:
+        lv, lb = loss(w, "vnacct"), loss(w, "bpftrace")
+        ok = lv is not None and lb is not None and (
+            lv <= max(lb, 0) / 3 or lv <= 0)
+        t.append((f"{w}: vnacct loss <= 1/3 of bpftrace's "
+                  f"({fmt_pct(lv)} vs {fmt_pct(lb)})",
+                  None if lv is None else lv, ok))
+    return t
+
+
+def fmt_pct(x):
+    return "-" if x is None else f"{100 * x:.1f} %"
+
+
+def fmt_val(w, v):
+    scale = WORKLOADS[w][2]
+    v = v * scale
+    return f"{v:,.0f}" if v >= 100 else f"{v:.2f}"
+
+
+def table_rows(s):
+    rows = []
+    for w, (desc, unit, _) in WORKLOADS.items():
+        row = [f"{desc} ({unit})"]
+        for c in CONFIGS:
+            d = s[w].get(c)
+            if not d:
+                row.append("-")
+                continue
+            cell = fmt_val(w, d["median"])
+            if c != "none":
+                cell += f" ({100 * d['ratio']:.1f} %)"
+            row.append(cell)
+        npp = [s[w].get(c, {}).get("ns_per_pkt") for c in
+               ("vnacct", "vnacct_s16")]
+        row.append(" / ".join("-" if x is None else f"{x:,.0f}"
+                              for x in npp))
+        rows.append(row)
+    return rows
+
+
+HEAD = ["workload", "no module", "vnacct all stages", "vnacct sample 16",
+        "bpftrace peer", "vnacct ns/pkt (all / 1:16)"]
+SHEAD = ["flows", "pkt/s no module", "pkt/s vnacct", "ratio",
+         "vnacct ns/pkt", "flows in table", "flows_full"]
+
+
+def scale_rows(res):
+    rows = []
+    for n in sorted({r["flows"] for r in res["scale"]}):
+        b = [r for r in res["scale"] if r["flows"] == n and
+             r["config"] == "none"]
+        v = [r for r in res["scale"] if r["flows"] == n and
+             r["config"] == "vnacct"]
+        if not b or not v:
+            continue
+        b, v = b[0], v[0]
+        rows.append([f"{n:,}", f"{b['pps']:,.0f}", f"{v['pps']:,.0f}",
+                     f"{100 * v['pps'] / b['pps']:.1f} %",
+                     f"{v['probe_ns'] / max(v['packets_seen'], 1):,.0f}",
+                     f"{v['flows_in_table']:,}", f"{v['flows_full']:,}"])
+    return rows
+
+
+def md_table(head, rows):
+    out = ["| " + " | ".join(head) + " |",
+           "|" + "|".join(" --- " for _ in head) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def rst_table(head, rows):
+    w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    sep = "  ".join("=" * n for n in w)
+    line = lambda r: "  ".join(str(x).ljust(n) for x, n in zip(r, w)).rstrip()
+    return "\n".join([sep, line(head), sep] + [line(r) for r in rows] +
+                     [sep])
+
+
+def plot(res, s, png):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
+    ws = list(WORKLOADS)
+    width = 0.2
+    for i, c in enumerate(CONFIGS):
+        vals = [100 * (s[w].get(c, {}).get("ratio") or 0) for w in ws]
+        a.bar([x + (i - 1.5) * width for x in range(len(ws))], vals, width,
+              label=c)
+    a.axhline(95, color="grey", lw=0.8, ls="--")
+    a.set_xticks(range(len(ws)))
+    a.set_xticklabels([w.replace("_", "\n", 1) for w in ws], fontsize=8)
+    a.set_ylabel("% of no-module median")
+    a.set_title("throughput / packet rate vs no module")
+    a.legend(fontsize=8, loc="lower left")
+    sc = [r for r in res["scale"] if r["config"] == "vnacct"]
+    if sc:
+        xs = [r["flows"] for r in sc]
+        b.plot(xs, [r["probe_ns"] / max(r["packets_seen"], 1) for r in sc],
+               "o-")
+        b.set_xscale("log")
+        b.set_xlabel("concurrent flows")
+        b.set_ylabel("vnacct probe ns per packet")
+        b.set_title("cost per packet vs flows")
+    fig.suptitle(f"vnacct bench, {res['kernel']}, {res['cpus']} vCPUs "
+                 f"(QEMU TCG: ratios only)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
+    return True
+
+
+def main():
+    args = sys.argv[1:]
+    src, outdir = args[0], args[1]
+    rst = args[args.index("--rst") + 1] if "--rst" in args else None
+    machine = args[args.index("--machine") + 1] if "--machine" in args \
+        else "unknown"
+    res = json.load(open(src))
+    s = summarize(res)
+    tg = targets(s)
+    hk = hooks(res)
+    date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(
+        os.path.getmtime(src)))
+    os.makedirs(outdir, exist_ok=True)
+    json.dump({"summary": s, "targets": tg, "hooks": hk,
+               "kernel": res["kernel"], "date": date, "machine": machine,
+               "scale": res["scale"]},
+              open(os.path.join(outdir, "summary.json"), "w"), indent=1)
+    rows, srows = table_rows(s), scale_rows(res)
+    hrows = [[k, f"{h:,}", f"{ns / h if h else 0:,.0f}",
+              f"{100 * sh:.1f} %"] for k, h, ns, sh in hk[:8]]
+    trows = [[t, "met" if ok else "MISSED"] for t, v, ok in tg]
+    wrows = []
+    for w in WORKLOADS:
+        hw = hooks(res, "vnacct", w)
+        wrows.append([w, ", ".join(f"{k} {100 * sh:.0f} % ({ns / h:,.0f} "
+                                   f"ns/hit)" for k, h, ns, sh in hw[:4]
+                                   if h)])
+    md = (f"vnacct bench {date}, kernel {res['kernel']}, {machine}; "
+          f"{res['reps']} interleaved repetitions of {res['secs']} s, "
+          f"medians (ratio to no module)\n\n" + md_table(HEAD, rows) +
+          "\n\nscale\n\n" + md_table(SHEAD, srows) + "\n\ntargets\n\n" +
+          md_table(["target", "result"], trows) + "\n\nwhere vnacct's time "
+          "goes (all-stages runs)\n\n" +
+          md_table(["hook", "hits", "ns/hit", "share"], hrows) +
+          "\n\ntop hooks per workload\n\n" +
+          md_table(["workload", "hooks (share of probe time)"], wrows) +
+          "\n")
+    open(os.path.join(outdir, "bench.md"), "w").write(md)
+    havepng = plot(res, s, os.path.join(outdir, "bench.png"))
+    print(md)
+    if rst:
+        doc = f""".. SPDX-License-Identifier: GPL-2.0
+
+============
+vnacct bench
+============
+
+Written by ``make bench`` (``scripts/bench.sh``, ``bench/run_vm.py``,
+``bench/report.py``); JSON, Markdown and the plot are kept in
+``bench/results/``.
+
+:date: {date}
+:kernel: {res['kernel']} (Debian stock), in QEMU TCG, {res['cpus']} vCPUs,
+         ``-accel tcg,thread=single``
+:machine: {machine}
+:method: {res['reps']} repetitions, configuration order rotated each
+         repetition, {res['secs']} s per workload; medians; ratios to the
+         no-module median of the same run.  Software emulation: absolute
+         numbers are not hardware numbers, only the ratios mean anything.
+
+Configurations: ``none`` (module not loaded), ``vnacct`` (every stage),
+``vnacct sample 16`` (``echo 'sample 16' > control``), ``bpftrace``
+(``bench/peer.bt``: per-skb entry and per-stage timestamps in BPF hash maps
+on the same tracepoints, histograms per stage; no flow keys).  ``ns/pkt`` is
+vnacct's own probe time (``stats``) per packet it saw.
+
+Throughput and packet rate
+==========================
+
+{rst_table(HEAD, rows)}
+
+Scale
+=====
+
+One UDP socket sending 16-byte datagrams round-robin to N loopback
+addresses (127.x.y.z, one flow each; every flow created before the
+measurement), module loaded with ``max_flows=131072``.
+
+{rst_table(SHEAD, srows) if srows else "(not run)"}
+
+Targets (issue 5)
+=================
+
+{rst_table(["target", "result"], trows)}
+
+Where vnacct's time goes
+========================
+
+Probe time per hook over the all-stages runs (``stats``):
+
+{rst_table(["hook", "hits", "ns/hit", "share"], hrows) if hrows else "-"}
+
+Per workload, the four costliest hooks:
+
+{rst_table(["workload", "hooks (share of probe time)"], wrows)}
+"""
+        if havepng:
+            doc += "\nPlot: ``bench/results/bench.png``.\n"
+        open(rst, "w").write(doc)
+
+
+main()
