@@ -40,14 +40,9 @@ step() {
 	result $rc "$name"
 }
 
-# tap NAME CMD...: run a command printing TAP, count its lines.
-tap() {
-	local name=$1 f rc
-	shift
-	f=$log/$(echo "$name" | tr -c 'A-Za-z0-9.\n-' _).log
-	"$@" >"$f" 2>&1
-	rc=$?
-	local p fl s
+# tap_count NAME LOG RC: count the TAP lines of a finished run.
+tap_count() {
+	local name=$1 f=$2 rc=$3 p fl s
 	s=$(grep -cE '^ *ok [0-9]+.*# *SKIP' "$f")
 	p=$(grep -E '^ *ok [0-9]+' "$f" | grep -cvE '# *SKIP')
 	fl=$(grep -cE '^ *not ok [0-9]+' "$f")
@@ -56,14 +51,49 @@ tap() {
 	skipped=$((skipped + s))
 	sed -n -e 's/^ *\(not ok [0-9]*\)/\1/p' "$f" | sed "s/^/# $name: /"
 	echo "# $name: $p passed, $fl failed, $s skipped"
-	if [ $rc -ne 0 ] && [ "$fl" -eq 0 ]; then
+	if [ "$rc" -ne 0 ] && [ "$fl" -eq 0 ]; then
 		# Failed without a failing test line: boot, timeout, splat.
-		grep -E '^vm-run:|^splat|^  ' "$f" | head -n 20 | sed 's/^/#   /'
+		grep -E '^vm-run:|^splat|^\[' "$f" | head -n 20 | sed 's/^/#   /'
 		result 1 "$name completed cleanly"
-	elif [ $rc -ne 0 ]; then
+	elif [ "$rc" -ne 0 ]; then
 		grep -E '^vm-run:' "$f" | sed 's/^/#   /'
 	fi
 	[ "$p" -gt 0 ] || [ "$fl" -gt 0 ] || result 1 "$name ran tests"
+}
+
+logname() { echo "$log/$(echo "$1" | tr -c 'A-Za-z0-9.\n-' _).log"; }
+
+# tap NAME CMD...: run a command printing TAP, count its lines.
+tap() {
+	local name=$1 f rc
+	shift
+	f=$(logname "$name")
+	"$@" >"$f" 2>&1
+	rc=$?
+	tap_count "$name" "$f" $rc
+}
+
+# tap_bg NAME CMD...: the same in the background; tap_wait collects it.
+# Each VM runs its vCPUs on one host thread, so two VMs use both cores.
+bg_names=()
+bg_pids=()
+tap_bg() {
+	local name=$1
+	shift
+	"$@" >"$(logname "$name")" 2>&1 &
+	bg_names+=("$name")
+	bg_pids+=($!)
+}
+
+tap_wait() {
+	local i rc
+	for i in "${!bg_pids[@]}"; do
+		wait "${bg_pids[$i]}"
+		rc=$?
+		tap_count "${bg_names[$i]}" "$(logname "${bg_names[$i]}")" $rc
+	done
+	bg_names=()
+	bg_pids=()
 }
 
 checkpatch() {
@@ -97,19 +127,33 @@ for t in $(make -s -f scripts/print-var.mk USER_TESTS 2>/dev/null); do
 	tap "userspace $(basename "$t")" "$t"
 done
 
+# Builds first (fast), then the VMs: the debug kernel's (slowest: KASAN
+# and lockdep under TCG) in the background while the stock kernels' run
+# one after another in the foreground.
 for k in $kernels; do
 	if [ "$k" = debug ]; then
 		echo "# debug kernel (built once, cached under ~/.cache/vnacct)"
 		step "debug kernel build" scripts/debug-kernel.sh
 	fi
 	step "W=1 build, $k" kbuild_clean "$k"
-	if [ "$k" = debug ]; then
-		tap "kunit, $k" selftests/vm-run.sh -t 900 -m 3072 \
-			-o "build/vm/kunit-$k" "$k" selftests/kunit.sh
-	fi
+done
+case " $kernels " in
+*" debug "*)
+	tap_bg "kunit and selftests, debug" sh -c '
+		selftests/vm-run.sh -t 900 -m 3072 -o build/vm/kunit-debug \
+			debug selftests/kunit.sh
+		a=$?
+		selftests/vm-run.sh -t 2700 -m 3072 -o build/vm/selftests-debug \
+			debug selftests/run_all.sh
+		b=$?
+		[ $a -eq 0 ] && [ $b -eq 0 ]' ;;
+esac
+for k in $kernels; do
+	[ "$k" = debug ] && continue
 	tap "selftests, $k" selftests/vm-run.sh -t 1500 -m 3072 \
 		-o "build/vm/selftests-$k" "$k" selftests/run_all.sh
 done
+tap_wait
 
 echo "# make check took $(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s"
 echo "$passed passed, $failed failed, $skipped skipped"
