@@ -16,8 +16,11 @@ ip -n ext addr add 10.0.0.2/24 dev veth-ext
 ip -n ext link set veth-ext up
 ip -n ext link set lo up
 ip link set br0 up
+# No IPv6 on the host side of the guests' ports: no router/MLD chatter.
+sysctl -qw net.ipv6.conf.br0.disable_ipv6=1
 for t in tap0 vtap0; do
 	$B/vnacct-tapguest --ifname $t --create-only >/dev/null
+	sysctl -qw net.ipv6.conf.$t.disable_ipv6=1
 	ip link set $t master br0 up
 done
 ip netns exec ext python3 -c '
@@ -34,6 +37,7 @@ def tcp():
         while True:
             c, _ = l.accept()
             while c.recv(65536): pass
+            c.close()
     except OSError: pass
 [threading.Thread(target=f).start() for f in (udp, tcp)]' &
 sleep 2
@@ -69,14 +73,15 @@ for name in ("vhost", "tap", "vm2vm"):
           f"{r['rx']['bytes']} B")
 PY
 echo
-echo "== /sys/kernel/debug/vnacct/flows (guest flows; times in ns)"
-awk 'NR == 1 || $4 != "local"' $DBG/flows |
+echo "== /sys/kernel/debug/vnacct/flows (guests' IPv4 flows; times in ns)"
+awk 'NR == 1 || ($4 != "local" && $10 > 0 && $5 != "icmpv6")' $DBG/flows |
 	awk '{ printf "%-4s %-6s %-10s %-6s %-9s %-6s %-9s %-6s %8s %9s %10s %10s %10s %10s %10s %6s %10s\n",
 		$1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $16, $17, $20, $22, $24, $25, $26 }'
 echo
-echo "== /sys/kernel/debug/vnacct/stages (guest flows)"
-awk 'NR == 1 || $4 != "local"' $DBG/stages |
-	awk '{ printf "%-4s %-10s %-11s %8s %10s %10s %10s %10s\n", $1, $4, $5, $6, $12, $13, $14, $10 }'
+echo "== /sys/kernel/debug/vnacct/stages (guests' echo flows: per-stage residency)"
+ids=$(awk '$4 != "local" && $5 == "icmp" { printf "%s|", $1 }' $DBG/flows)
+awk -v ids="|${ids}" 'NR == 1 || index(ids, "|" $1 "|")' $DBG/stages |
+	awk '{ printf "%-4s %-10s %-11s %8s %10s %10s %10s %10s\n", $1, $4, $5, $6, $11, $12, $13, $10 }'
 echo
 echo "== /sys/kernel/debug/vnacct/stats (module cost)"
 cat $DBG/stats
