@@ -37,7 +37,15 @@ static DECLARE_DELAYED_WORK(vnacct_expire_work, vnacct_expire_fn);
 static void vnacct_expire_fn(struct work_struct *work)
 {
 	u64 idle = (u64)READ_ONCE(vnacct_cfg.flow_timeout) * NSEC_PER_SEC;
+	unsigned int cap = vnacct_flows_capacity();
 
+	/*
+	 * A table nearly full (15/16) makes room early: flows idle for more
+	 * than a second go, idlest first in effect, before new flows are
+	 * refused (flows_full).
+	 */
+	if (vnacct_flows_count() >= cap - cap / 16)
+		idle = min_t(u64, idle, NSEC_PER_SEC);
 	vnacct_flows_expire(ktime_get_ns(), idle);
 	schedule_delayed_work(&vnacct_expire_work, HZ);
 }
