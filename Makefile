@@ -4,6 +4,8 @@
 #   make                 module (vnacct/vnacct.ko) for KDIR, and userspace
 #   make check           every static check and test (see scripts/check.sh)
 #   make demo            boots Debian's 6.12 kernel in QEMU and shows vnacct
+#   make bench           overhead benchmark in QEMU (not a pass/fail test)
+#   make soak            the long reliability runs (issue 6's full sizes)
 #   make install         installs the module and userspace on this host
 #   make KDIR=/lib/modules/<release>/build   build against another kernel
 
@@ -16,7 +18,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi
 
-.PHONY: all module userspace check demo bench deps install clean help
+.PHONY: all module userspace check demo bench soak deps install clean help
 
 all: module userspace
 
@@ -38,6 +40,14 @@ check: deps
 demo: deps
 	@scripts/demo.sh
 
+bench: deps
+	@test -x scripts/bench.sh || { echo "make bench: scripts/bench.sh missing" >&2; exit 1; }
+	@scripts/bench.sh
+
+soak: deps
+	@test -x scripts/soak.sh || { echo "make soak: scripts/soak.sh missing" >&2; exit 1; }
+	@scripts/soak.sh
+
 install: all
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	install -d $(DESTDIR)/usr/local/sbin
@@ -48,4 +58,4 @@ clean:
 	rm -rf build $(GUEST_BINS) $(USER_BINS) $(USER_TESTS)
 
 help:
-	@sed -n '3,9p' Makefile
+	@sed -n '3,11p' Makefile
