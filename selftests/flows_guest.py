@@ -372,9 +372,10 @@ def loopback():
     u = find_flows(rows, dir="local", proto="udp", src="127.0.0.1",
                    sport=7002, dport=7001)
     t.ok(got == 200 and len(u) == 1 and u[0]["packets"] == 200 and
-         u[0]["bytes"] == 200 * 328,
-         f"loopback udp: 200 datagrams, {200 * 328} IP bytes "
-         f"({[(f['packets'], f['bytes']) for f in u]})")
+         u[0]["bytes"] == 200 * 328 and u[0]["copy_sock_B"] == 200 * 300,
+         f"loopback udp: 200 datagrams, {200 * 328} IP bytes, "
+         f"{200 * 300} B copied to the reader "
+         f"({[(f['packets'], f['bytes'], f['copy_sock_B']) for f in u]})")
     c = find_flows(rows, dir="local", proto="tcp", src="127.0.0.1",
                    sport=7004, dport=7003)
     t.ok(read == 100000 and len(c) == 1 and c[0]["copy_sock_B"] == read,

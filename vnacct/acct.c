@@ -565,6 +565,32 @@ void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1)
 	vnacct_pkt_exit(pkt, t1, true, false, 0);
 }
 
+/*
+ * skb_consume_udp(): a UDP reader took @bytes of @skb.  A linear datagram
+ * was copied with copy_to_iter(), which has no hook: its bytes count, its
+ * time cannot be told (0 ns).  The skb is freed right after, unseen.
+ */
+void vnacct_acct_udp_consumed(const struct sk_buff *skb, int bytes)
+{
+	struct vnacct_pkt *pkt;
+	u64 now;
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (!pkt)
+		return;
+	if (pkt->stage == VNACCT_STAGE_EXITED || bytes < 0) {
+		/* Copied by skb_copy_datagram_iter(), or only peeked at. */
+		if (pkt->stage == VNACCT_STAGE_EXITED)
+			vnacct_tracker_remove(&vnacct_trk, pkt);
+		return;
+	}
+	now = ktime_get_ns();
+	vnacct_pkt_stage(pkt, VNACCT_STAGE_SOCKET, now);
+	vnacct_info_of(pkt)->copy_kind = VNACCT_COPY_TO_SOCKET;
+	vnacct_pkt_add_copy(pkt, bytes, 0);
+	vnacct_pkt_exit(pkt, now, false, false, 0);
+}
+
 void vnacct_acct_free(const struct sk_buff *skb, bool dropped, u32 reason)
 {
 	struct vnacct_pkt *pkt;

@@ -238,6 +238,7 @@ struct vnacct_kp_hook {
 static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_kp_udp_consumed(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_krp_bridge_enter(struct kretprobe_instance *ri,
 				   struct pt_regs *regs);
 static int vnacct_krp_bridge_leave(struct kretprobe_instance *ri,
@@ -286,6 +287,8 @@ static struct vnacct_kp_hook vnacct_kps[] = {
 		  vnacct_kp_bridge_out),
 	VNACCT_KP(KFREE_SKB_PARTIAL, NULL, kfree_skb_partial,
 		  vnacct_kp_free_partial),
+	VNACCT_KP(SKB_CONSUME_UDP, NULL, skb_consume_udp,
+		  vnacct_kp_udp_consumed),
 	VNACCT_KRP(SKB_COPY_DATAGRAM_ITER, NULL, skb_copy_datagram_iter,
 		   vnacct_krp_copy_enter, vnacct_krp_copy_done,
 		   sizeof(struct vnacct_copy_call)),
@@ -345,6 +348,17 @@ static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs)
 
 	vnacct_acct_free((void *)regs_get_kernel_argument(regs, 0), false, 0);
 	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB_PARTIAL, t0);
+	return 0;
+}
+
+/* skb_consume_udp(sk, skb, len): a UDP or UDPv6 reader is done with skb. */
+static int vnacct_kp_udp_consumed(struct kprobe *kp, struct pt_regs *regs)
+{
+	u64 t0 = vnacct_probe_begin();
+
+	vnacct_acct_udp_consumed((void *)regs_get_kernel_argument(regs, 1),
+				 (int)regs_get_kernel_argument(regs, 2));
+	vnacct_probe_end(VNACCT_HOOK_SKB_CONSUME_UDP, t0);
 	return 0;
 }
 
