@@ -384,6 +384,10 @@ def loopback():
 
 
 def main():
+    cs = open("/sys/devices/system/clocksource/clocksource0/"
+              "current_clocksource").read().strip()
+    t.ok("jiffies" not in cs, f"clock source {cs} has sub-jiffy resolution "
+         f"(residencies would be 0 or one tick otherwise)")
     load()
     topology()
     reports = {}
