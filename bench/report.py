@@ -102,6 +102,8 @@ def table_rows(s):
             if c != "none":
                 cell += f" ({100 * d['ratio']:.1f} %)"
             row.append(cell)
+        vals = s[w].get("none", {}).get("values") or [0]
+        row.append(f"{max(vals) / min(vals):.2f}" if min(vals) else "-")
         npp = [s[w].get(c, {}).get("ns_per_pkt") for c in
                ("vnacct", "vnacct_s16")]
         row.append(" / ".join("-" if x is None else f"{x:,.0f}"
@@ -111,7 +113,7 @@ def table_rows(s):
 
 
 HEAD = ["workload", "no module", "vnacct all stages", "vnacct sample 16",
-        "bpftrace peer", "vnacct ns/pkt (all / 1:16)"]
+        "bpftrace peer", "no-module max/min", "vnacct ns/pkt (all / 1:16)"]
 SHEAD = ["flows", "pkt/s no module", "pkt/s vnacct", "ratio",
          "vnacct ns/pkt", "flows in table", "flows_full"]
 
@@ -248,7 +250,12 @@ Configurations: ``none`` (module not loaded), ``vnacct`` (every stage),
 ``vnacct sample 16`` (``echo 'sample 16' > control``), ``bpftrace``
 (``bench/peer.bt``: per-skb entry and per-stage timestamps in BPF hash maps
 on the same tracepoints, histograms per stage; no flow keys).  ``ns/pkt`` is
-vnacct's own probe time (``stats``) per packet it saw.
+vnacct's own probe time (``stats``) per packet it saw; for the kretprobe
+hooks (``skb_copy_datagram_iter`` …) it includes the probed function's own
+run time, and a vCPU descheduled by the host inside a probe adds to it, so
+it is an upper bound.  ``no-module max/min`` is the spread of the baseline's
+repetitions: a ratio is only meaningful where it differs from 100 % by more
+than that spread (the host's 2 cores are shared with other VMs).
 
 Throughput and packet rate
 ==========================
