@@ -396,6 +396,8 @@ static ssize_t vnacct_control_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
+	if (strlen(buf) != len)	/* an embedded NUL: "reset\0junk" */
+		return -EINVAL;
 	if (buf[len - 1] == '\n')
 		buf[len - 1] = '\0';
 	err = vnacct_control_cmd(buf);
