@@ -25,7 +25,10 @@ Checks and tolerances:
     of a trace-cmd interval is displaced by at most vnacct's probe time
     there; the 5 % covers trace-cmd's event write, which falls inside both
     intervals but not always at the same point, and clock differences
-    (ktime vs trace clock) are ppm.
+    (ktime vs trace clock) are ppm.  Plus |max(vnacct) - max(trace)| / n:
+    on a shared host a vCPU can be descheduled between vnacct's timestamp
+    and ftrace's, displacing one packet by milliseconds (seen on 6.1: a
+    9.3 ms maximum against 2.4 ms); the two maxima show that packet.
   * the same displacement seen on the fastest packet: off = min(vnacct) -
     min(trace) (both exact: vnacct keeps its minimum outside the
     histogram) within c(A) + c(B).
@@ -133,10 +136,11 @@ def compare(name, flow, stage, ref, dev, length, stages, cost):
     a, b = HOOKS[stage]
     slack = cost[a] + cost[b]
     vmean = v["res_sum_ns"] / v["packets"]
-    t.ok(abs(vmean - r["mean_ns"]) <= slack + 0.05 * r["mean_ns"],
+    outlier = abs(v["res_max_ns"] - r["max_ns"]) / r["count"]
+    t.ok(abs(vmean - r["mean_ns"]) <= slack + 0.05 * r["mean_ns"] + outlier,
          f"{what}: mean residency vnacct {vmean:.0f} ns, trace-cmd "
          f"{r['mean_ns']:.0f} ns, within probe costs {cost[a]:.0f} + "
-         f"{cost[b]:.0f} ns + 5 %")
+         f"{cost[b]:.0f} ns + 5 % + |max difference| / n {outlier:.0f} ns")
     off = v["res_min_ns"] - r["min_ns"]
     t.ok(abs(off) <= slack,
          f"{what}: shift min(vnacct) - min(trace) = {off} ns, within the "
