@@ -119,7 +119,9 @@ s, _ = ls.accept(); s.settimeout(2)
 sent = got = tsent = tgot = 0
 churn = 0
 import time
+loops = 0
 while not stop:
+    loops += 1
     time.sleep(0.002)
     tx.sendto(b"u" * 200, ("127.0.0.1", port))
     sent += 1
@@ -127,7 +129,7 @@ while not stop:
         rx.recv(1000); got += 1
     except OSError:
         pass
-    if sent % 10 == 0:
+    if loops % 10 == 0:
         c.sendall(b"t" * 3000); tsent += 3000
         while tgot < tsent:
             try:
