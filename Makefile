@@ -28,8 +28,9 @@ module:
 
 -include userspace/guests.mk
 -include userspace/user.mk
+-include userspace/tools.mk
 
-userspace: $(GUEST_BINS) $(USER_BINS)
+userspace: $(GUEST_BINS) $(USER_BINS) $(TOOL_BINS)
 
 deps:
 	@scripts/deps.sh
@@ -55,7 +56,7 @@ install: all
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
-	rm -rf build $(GUEST_BINS) $(USER_BINS) $(USER_TESTS)
+	rm -rf build $(GUEST_BINS) $(USER_BINS) $(USER_TESTS) $(TOOL_BINS)
 
 help:
 	@sed -n '3,11p' Makefile
