@@ -143,7 +143,7 @@ case " $kernels " in
 		selftests/vm-run.sh -t 900 -m 3072 -o build/vm/kunit-debug \
 			debug selftests/kunit.sh
 		a=$?
-		selftests/vm-run.sh -t 2700 -m 3072 -o build/vm/selftests-debug \
+		selftests/vm-run.sh -t 3600 -m 3072 -o build/vm/selftests-debug \
 			debug selftests/run_all.sh
 		b=$?
 		[ $a -eq 0 ] && [ $b -eq 0 ]' ;;
