@@ -440,15 +440,6 @@ static int vnacct_attach_kp(struct vnacct_kp_hook *h)
 	return err;
 }
 
-static void vnacct_detach_kp(struct vnacct_kp_hook *h)
-{
-	/* Both wait until no CPU is still inside a handler. */
-	if (h->ret)
-		unregister_kretprobe(&h->krp);
-	else
-		unregister_kprobe(&h->kp);
-}
-
 static void vnacct_find_tp(struct tracepoint *tp, void *priv)
 {
 	unsigned int i;
@@ -470,14 +461,28 @@ static void vnacct_note_missing(char *buf, size_t size, const char *what,
 
 void vnacct_hooks_exit(void)
 {
-	unsigned int i;
+	struct kretprobe *krps[ARRAY_SIZE(vnacct_kps)];
+	struct kprobe *kps[ARRAY_SIZE(vnacct_kps)];
+	unsigned int i, nkp = 0, nkrp = 0;
 
+	/*
+	 * In two batches: each waits for one RCU grace period (until no CPU
+	 * is inside a handler) instead of one per probe, which under load
+	 * made unloading take minutes.
+	 */
 	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
-		if (!vnacct_kps[i].attached)
+		struct vnacct_kp_hook *h = &vnacct_kps[i];
+
+		if (!h->attached)
 			continue;
-		vnacct_detach_kp(&vnacct_kps[i]);
-		vnacct_kps[i].attached = false;
+		if (h->ret)
+			krps[nkrp++] = &h->krp;
+		else
+			kps[nkp++] = &h->kp;
+		h->attached = false;
 	}
+	unregister_kprobes(kps, nkp);
+	unregister_kretprobes(krps, nkrp);
 	for (i = 0; i < ARRAY_SIZE(vnacct_tps); i++) {
 		if (!vnacct_tps[i].attached)
 			continue;
