@@ -28,6 +28,18 @@ TCP=200000
 TCP6=100000
 TCP_LOSS=60000
 MAC=02:00:00:00:00:01
+# On the debug kernel (KASAN, lockdep, kmemleak, under emulation) every
+# command takes seconds and this test over 20 minutes: skipped there unless
+# VNACCT_GUESTS_ON_DEBUG=1 (then with less traffic).  Its clock is also
+# coarse (jiffies, 1 ms), so RTTs come out quantized.
+if [ "${VNACCT_KERNEL:-}" = debug ]; then
+	if [ "${VNACCT_GUESTS_ON_DEBUG:-0}" != 1 ]; then
+		echo "1..0 # SKIP too slow on the debug kernel (VNACCT_GUESTS_ON_DEBUG=1 forces it)"
+		rm -rf "$tmp"
+		exit 0
+	fi
+	PING=5 UDP=20 UDP6=10 TCP=20000 TCP6=10000 TCP_LOSS=10000
+fi
 
 ok() { # STATUS TEXT
 	n=$((n + 1))
@@ -159,7 +171,7 @@ for prefix, path in zip(args[0::2], args[1::2]):
     walk(prefix, d)
     for k in ("ping", "ping6"):
         if k in d:
-            r = [x for x in d[k]["rtt_ns"] if x > 0]
+            r = [x for x in d[k]["rtt_ns"] if x >= 0]
             emit(prefix + "_" + k + "__rtt_ok", len(r))
             if r:
                 emit(prefix + "_" + k + "__rtt_us",
@@ -262,6 +274,7 @@ topo() {
 }
 (topo) >"$tmp/topo.log" 2>&1
 ok $? "topology: namespaces, bridge, veth $(tr '\n' ' ' <"$tmp/topo.log")"
+t0=$SECONDS
 
 ip netns exec "$X" python3 "$tmp/sink.py" "$tmp/ready" "$tmp/sink.json" 5001 5002 &
 sink_pid=$!
@@ -270,7 +283,7 @@ for i in $(seq 1 1200); do
 	sleep 0.05
 done
 [ -e "$tmp/ready" ]
-ok $? "TCP/UDP sink listening in the external namespace"
+ok $? "TCP/UDP sink listening in the external namespace (after $((SECONDS - t0)) s)"
 # let the external host's MLD reports for its new address go out
 sleep 2
 
@@ -293,7 +306,13 @@ run() {
 	ip -n "$H" link set tap0 master br0 up
 	ok $? "$name: tap0 enslaved to br0 and up"
 
+	# The peer knows the guest's addresses for good: it sends no ARP or NS
+	# probes of its own, which could outlive the guest and spoil the
+	# frame-exact comparison.  (The serve run below exercises those.)
+	ip -n "$X" neigh replace 10.0.0.1 lladdr $MAC dev veth-x nud permanent
+	ip -n "$X" neigh replace fd00::1 lladdr $MAC dev veth-x nud permanent
 	snap "$tmp/$name.before"
+	t0=$SECONDS
 	ip netns exec "$H" "$prog" --ifname tap0 --mac $MAC \
 		--ip 10.0.0.1/24 --ip6 fd00::1/64 --peer 10.0.0.2 \
 		--peer6 fd00::2 --ping $PING --ping6 $PING --interval-ms 5 \
@@ -302,8 +321,10 @@ run() {
 		>"$tmp/$name.json" 2>"$tmp/$name.err"
 	echo $? >"$tmp/$name.rc"
 	snap "$tmp/$name.after"
+	diag "$name: traffic run took $((SECONDS - t0)) s"
 
 	# TCP under loss (netem on both veth ends)
+	t0=$SECONDS
 	if ip netns exec "$X" tc qdisc add dev veth-x root netem loss 5% 2>/dev/null &&
 	   ip netns exec "$H" tc qdisc add dev veth-h root netem loss 5% 2>/dev/null; then
 		ip netns exec "$H" "$prog" --ifname tap0 --mac $MAC \
@@ -311,18 +332,22 @@ run() {
 			--tcp-port 5001 --timeout-ms 30000 --json \
 			>"$tmp/$name-loss.json" 2>"$tmp/$name-loss.err"
 		echo $? >"$tmp/$name-loss.rc"
+		diag "$name: TCP run under loss took $((SECONDS - t0)) s"
 		ip netns exec "$X" tc qdisc del dev veth-x root
 		ip netns exec "$H" tc qdisc del dev veth-h root
 	else
 		ip netns exec "$X" tc qdisc del dev veth-x root 2>/dev/null
 	fi
 
-	# passive guest, pinged from the external host
+	# passive guest, pinged from the external host: it resolves the guest
+	ip -n "$X" neigh del 10.0.0.1 dev veth-x
+	ip -n "$X" neigh del fd00::1 dev veth-x
+	t0=$SECONDS
 	ip netns exec "$H" "$prog" --ifname tap0 --mac $MAC \
 		--ip 10.0.0.1/24 --ip6 fd00::1/64 --serve 300 --json \
 		>"$tmp/$name-serve.json" 2>"$tmp/$name-serve.err" &
 	guest_pid=$!
-	carrier_up
+	carrier_up; diag "$name: carrier after $((SECONDS - t0)) s"
 	ip netns exec "$X" ping -n -q -c 10 -i 0.05 -w 60 10.0.0.1 2>&1 |
 		sed -n 's/.* \([0-9]*\) received.*/\1/p' >"$tmp/$name-ping4"
 	ip netns exec "$X" ping -6 -n -q -c 10 -i 0.05 -w 60 fd00::1 2>&1 |
@@ -331,6 +356,7 @@ run() {
 	wait $guest_pid
 	echo $? >"$tmp/$name-serve.rc"
 	guest_pid=
+	diag "$name: serve run took $((SECONDS - t0)) s"
 
 	ip -n "$H" link del tap0
 	ok $? "$name: persistent tap deleted"
@@ -358,7 +384,7 @@ check() {
 	expect "$name: ping $pr/$ps and ping6 $p6r/$p6s replies" \
 		"ps == PING && pr == PING && p6s == PING && p6r == PING"
 	diag "$name: guest-edge RTT min/avg/max us: ping $(gv ping__rtt_us) ping6 $(gv ping6__rtt_us)"
-	expect "$name: every echo has an RTT > 0" \
+	expect "$name: every echo has an RTT (>= 0: clocks may be coarse)" \
 		"$(gv ping__rtt_ok) == PING && $(gv ping6__rtt_ok) == PING"
 	local ie ir i6e i6r
 	ie=$(delta "$name" IcmpInEchos) ir=$(delta "$name" IcmpOutEchoReps)
@@ -440,7 +466,9 @@ files=()
 for nm in $names; do
 	files+=("${nm}_g" "$tmp/$nm.json" "${nm}_l" "$tmp/$nm-loss.json" "${nm}_v" "$tmp/$nm-serve.json")
 done
+t0=$SECONDS
 eval "$(python3 "$tmp/analyze.py" "$tmp/sink.json" "${files[@]}")"
+diag "analysis took $((SECONDS - t0)) s; total $SECONDS s"
 for nm in $names; do
 	check "$nm"
 done
