@@ -19,7 +19,7 @@ import json
 import time
 
 from vnacct_util import (Tap, sh, load, unload, table, control, find_flows,
-                         BIN)
+                         host_topology, BIN)
 
 t = Tap()
 TAPG = f"{BIN}/vnacct-tapguest"
@@ -27,20 +27,7 @@ N_PING = 30
 
 
 def ping():
-    for cmd in [
-        "ip netns add ext",
-        "ip link add br0 type bridge",
-        "ip link add veth-host type veth peer name veth-ext netns ext",
-        "ip link set veth-host master br0 up",
-        "ip -n ext addr add 10.0.0.2/24 dev veth-ext",
-        "ip -n ext link set veth-ext up",
-        "ip link set br0 up",
-        "sysctl -qw net.ipv6.conf.br0.disable_ipv6=1",
-        f"{TAPG} --ifname tap0 --create-only",
-        "sysctl -qw net.ipv6.conf.tap0.disable_ipv6=1",
-        "ip link set tap0 master br0 up",
-    ]:
-        sh(cmd)
+    host_topology(["tap0"], ext_ipv6=False)
     control("reset")
     rep = json.loads(sh(f"{TAPG} --ifname tap0 --mac 02:00:00:00:00:01 "
                         f"--ip 10.0.0.1/24 --peer 10.0.0.2 --ping {N_PING} "

@@ -48,7 +48,7 @@ import subprocess
 import time
 
 from vnacct_util import (Tap, sh, load, unload, table, stats, control,
-                         find_flows, BIN)
+                         find_flows, host_topology, BIN)
 
 t = Tap()
 TOOL = os.path.join(BIN, "vnacct-tracecheck")
@@ -75,23 +75,7 @@ for i in range({N_UDP}):
 
 
 def topology():
-    for cmd in [
-        "ip netns add ext",
-        "ip link add br0 type bridge",
-        "ip link add veth-host type veth peer name veth-ext netns ext",
-        "ip link set veth-host master br0 up",
-        "ip -n ext addr add 10.0.0.2/24 dev veth-ext",
-        "ip -n ext link set veth-ext up",
-        "ip -n ext link set lo up",
-        "ip link set br0 up",
-        "sysctl -qw net.ipv6.conf.br0.disable_ipv6=1",
-        "sysctl -qw net.ipv6.conf.veth-host.disable_ipv6=1",
-        "ip netns exec ext sysctl -qw net.ipv6.conf.veth-ext.disable_ipv6=1",
-        f"{TAPG} --ifname tap0 --create-only",
-        "sysctl -qw net.ipv6.conf.tap0.disable_ipv6=1",
-        "ip link set tap0 master br0 up",
-    ]:
-        sh(cmd)
+    host_topology(["tap0"], ext_ipv6=False)
 
 
 def window(name, workload):

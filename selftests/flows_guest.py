@@ -18,7 +18,7 @@ delta-RTT per echo positive and below the guest's RTT, and a forced drop
 import time
 
 from vnacct_util import (Tap, sh, load, unload, table, stats, guest,
-                         find_flows)
+                         find_flows, host_topology)
 
 t = Tap()
 PING, PING6, UDP, UDP6, USIZE, PSIZE = 20, 10, 100, 50, 200, 56
@@ -32,25 +32,7 @@ GUESTS = [
 
 
 def topology():
-    for cmd in [
-        "ip netns add ext",
-        "ip link add br0 type bridge",
-        "ip link add veth-host type veth peer name veth-ext netns ext",
-        "ip link set veth-host master br0 up",
-        "ip -n ext addr add 10.0.0.2/24 dev veth-ext",
-        "ip -n ext addr add fd00::2/64 dev veth-ext nodad",
-        "ip -n ext link set veth-ext up",
-        "ip -n ext link set lo up",
-        "ip link set br0 up",
-        # No IPv6 on the bridge itself: its router/MLD chatter would share
-        # the guests' flows' devices.
-        "sysctl -qw net.ipv6.conf.br0.disable_ipv6=1",
-    ]:
-        sh(cmd)
-    for prog, tap, *_ in GUESTS:
-        sh(f"{guest_bin(prog)} --ifname {tap} --create-only")
-        sh(f"sysctl -qw net.ipv6.conf.{tap}.disable_ipv6=1")
-        sh(f"ip link set {tap} master br0 up")
+    host_topology([tap for _, tap, *_ in GUESTS])
 
 
 def guest_bin(prog):

@@ -115,3 +115,31 @@ def guest(prog, args):
 
 def find_flows(rows, **match):
     return [r for r in rows if all(r.get(k) == v for k, v in match.items())]
+
+
+def host_topology(taps, ext_ipv6=True):
+    """The KVM-host topology the selftests share: the taps on bridge br0,
+    and a veth to namespace "ext" (10.0.0.2, and fd00::2 with ext_ipv6)
+    playing the external host.  No IPv6 on the host side of the guests'
+    ports: no router or MLD chatter in the guests' flows."""
+    cmds = ["ip netns add ext",
+            "ip link add br0 type bridge",
+            "ip link add veth-host type veth peer name veth-ext netns ext",
+            "ip link set veth-host master br0 up",
+            "ip -n ext addr add 10.0.0.2/24 dev veth-ext"]
+    if ext_ipv6:
+        cmds.append("ip -n ext addr add fd00::2/64 dev veth-ext nodad")
+    else:
+        cmds += ["sysctl -qw net.ipv6.conf.veth-host.disable_ipv6=1",
+                 "ip netns exec ext "
+                 "sysctl -qw net.ipv6.conf.veth-ext.disable_ipv6=1"]
+    cmds += ["ip -n ext link set veth-ext up",
+             "ip -n ext link set lo up",
+             "ip link set br0 up",
+             "sysctl -qw net.ipv6.conf.br0.disable_ipv6=1"]
+    for tap in taps:
+        cmds += [f"{BIN}/vnacct-tapguest --ifname {tap} --create-only",
+                 f"sysctl -qw net.ipv6.conf.{tap}.disable_ipv6=1",
+                 f"ip link set {tap} master br0 up"]
+    for cmd in cmds:
+        sh(cmd)
