@@ -1186,8 +1186,9 @@ static int run_udp(struct gn_ctx *c, struct gn_udp *u, int family)
 enum { GN_TCP_CLOSED, GN_TCP_SYN_SENT, GN_TCP_ESTABLISHED };
 
 #define GN_TCP_MAX_FLIGHT	8	/* segments in flight at most */
-#define GN_TCP_RTO_MIN_NS	200000000LL
-#define GN_TCP_RTO_MAX_NS	3200000000LL
+#define GN_TCP_RTO_INIT_NS	1000000000LL	/* before any RTT sample */
+#define GN_TCP_RTO_VAR_MIN_NS	200000000LL	/* as Linux: >= srtt + 200 ms */
+#define GN_TCP_RTO_MAX_NS	10000000000LL
 #define GN_TCP_WIN		65535	/* we offer no window scaling */
 #define GN_TCP_TS_HIST		1024
 
@@ -1215,6 +1216,38 @@ static void tcp_ts_record(struct gn_tcp *t, uint32_t v, int64_t when)
 	t->ts_last = v;
 }
 
+/* RFC 6298 smoothed RTT (alpha 1/8, beta 1/4) */
+static void tcp_rtt_update(struct gn_tcp *t, int64_t r)
+{
+	if (!t->have_rtt) {
+		t->srtt = r;
+		t->rttvar = r / 2;
+		t->have_rtt = true;
+		return;
+	}
+	t->rttvar += ((r > t->srtt ? r - t->srtt : t->srtt - r) -
+		      t->rttvar) / 4;
+	t->srtt += (r - t->srtt) / 8;
+}
+
+/*
+ * Retransmission timeout: 1 s before any sample, then srtt + max(4 rttvar,
+ * 200 ms) like Linux (a bare 200 ms races the peer's delayed ACK and slow
+ * emulated machines into spurious retransmissions).
+ */
+static int64_t tcp_rto(const struct gn_tcp *t)
+{
+	int64_t var;
+
+	if (!t->have_rtt)
+		return GN_TCP_RTO_INIT_NS;
+	var = 4 * t->rttvar;
+	if (var < GN_TCP_RTO_VAR_MIN_NS)
+		var = GN_TCP_RTO_VAR_MIN_NS;
+	return t->srtt + var < GN_TCP_RTO_MAX_NS ? t->srtt + var :
+						   GN_TCP_RTO_MAX_NS;
+}
+
 static void tcp_ts_sample(struct gn_tcp *t, uint32_t tsecr, int64_t now)
 {
 	unsigned int k, n;
@@ -1240,6 +1273,7 @@ static void tcp_ts_sample(struct gn_tcp *t, uint32_t tsecr, int64_t now)
 		t->samples[t->nsamples].tsval = tsecr;
 		t->samples[t->nsamples].rtt_ns = now - t->ts_hist_t[i];
 		t->nsamples++;
+		tcp_rtt_update(t, now - t->ts_hist_t[i]);
 		t->have_sampled = true;
 		t->last_sampled = tsecr;
 		return;
@@ -1460,7 +1494,7 @@ static int tcp_output(struct gn_ctx *c, struct gn_tcp *t, int64_t *timer,
 static int run_tcp(struct gn_ctx *c, struct gn_tcp *t, int family)
 {
 	int64_t timeout = (int64_t)c->cfg.timeout_ms * 1000000;
-	int64_t rto = GN_TCP_RTO_MIN_NS, timer, last_progress, now;
+	int64_t rto = GN_TCP_RTO_INIT_NS, timer, last_progress, now;
 	uint64_t una_seen = 0;
 	bool fin_acked_seen = false, est_seen = false;
 
@@ -1498,7 +1532,7 @@ static int run_tcp(struct gn_ctx *c, struct gn_tcp *t, int family)
 		} else {
 			if (!est_seen) {
 				est_seen = true;
-				rto = GN_TCP_RTO_MIN_NS;
+				rto = tcp_rto(t);
 				timer = 0;
 				last_progress = now;
 			}
@@ -1507,7 +1541,7 @@ static int run_tcp(struct gn_ctx *c, struct gn_tcp *t, int family)
 				una_seen = t->snd_una;
 				fin_acked_seen = t->fin_acked;
 				last_progress = now;
-				rto = GN_TCP_RTO_MIN_NS;
+				rto = tcp_rto(t);
 				timer = (t->snd_una < t->snd_max ||
 					 (t->fin_sent && !t->fin_acked)) ?
 					now + rto : 0;

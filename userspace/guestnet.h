@@ -312,6 +312,9 @@ struct gn_tcp {
 	uint16_t peer_mss, mss;
 	int64_t syn_t;
 	bool syn_rexmit;
+	/* RFC 6298 estimator, fed by the timestamp RTT samples */
+	bool have_rtt;
+	int64_t srtt, rttvar;
 	/* results */
 	int64_t handshake_rtt;
 	uint64_t bytes_sent, segs_sent, data_segs, rexmits, segs_rcvd;
