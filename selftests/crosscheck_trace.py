@@ -51,6 +51,8 @@ from vnacct_util import (Tap, sh, load, unload, table, stats, control,
                          find_flows, host_topology, BIN)
 
 TAP = Tap()
+KASAN = os.path.exists("/sys/kernel/debug/kasan") or "kasan" in open(
+    "/proc/cmdline").read()
 t = TAP
 
 
@@ -69,6 +71,9 @@ class Pending:
 
     def diag(self, text):
         self.lines.append(("diag", True, text))
+
+    def skip(self, text, why):
+        self.lines.append(("skip", why, text))
 
     def failed(self):
         return [x for kind, ok, x in self.lines if kind == "ok" and not ok]
@@ -93,6 +98,8 @@ def attempt(block):
     for kind, ok, text in pending.lines:
         if kind == "ok":
             t.ok(ok, text)
+        elif kind == "skip":
+            t.skip(text, ok)
         else:
             t.diag(text)
 TOOL = os.path.join(BIN, "vnacct-tracecheck")
@@ -161,6 +168,13 @@ def compare(name, flow, stage, ref, dev, length, stages, cost):
         return
     v, r = v[0], r[0]
     t.eq(v["packets"], r["count"], f"{what}: packets, vnacct vs trace-cmd")
+    if KASAN:
+        # KASAN instruments vnacct's probes (the tracker, the flow key
+        # parser) several-fold and unevenly: the time between vnacct's and
+        # ftrace's timestamps is no longer bounded by the mean probe cost.
+        t.skip(f"{what}: residency mean, minimum and percentiles",
+               "timing is not comparable on a KASAN kernel")
+        return
     a, b = HOOKS[stage]
     slack = cost[a] + cost[b]
     vmean = v["res_sum_ns"] / v["packets"]
