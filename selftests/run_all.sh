@@ -6,10 +6,12 @@ cd "$(dirname "$0")" || exit 1
 rc=0
 for t in ${VNACCT_SELFTESTS:-$(ls *.sh *.py | grep -vE "^(lib|run_all|kunit|vm-run|vnacct_util)\.(sh|py)$|^demo")}; do
 	echo "# test: $t on $(uname -r)"
+	start=$(date +%s)
 	case $t in
 	*.py) timeout 600 python3 "./$t" || rc=1 ;;
 	*) timeout 600 bash "./$t" || rc=1 ;;
 	esac
+	echo "# test: $t took $(($(date +%s) - start)) s"
 	# A failed test may leave the module loaded: the next one starts clean.
 	rmmod vnacct 2>/dev/null
 done

@@ -28,22 +28,33 @@
  */
 static DEFINE_PER_CPU(struct vnacct_hook_cost, vnacct_cost[VNACCT_HOOK_COUNT]);
 
-static __always_inline u64 vnacct_probe_begin(void)
+/*
+ * A probe is timed on its first hit on each CPU and on every
+ * VNACCT_COST_SAMPLE-th after that, and the time is scaled up: timing every
+ * hit would take two clock reads, more than most probes' own work.
+ */
+#define VNACCT_COST_SAMPLE	16
+
+/* Returns the start time of a timed hit, 0 for the others. */
+static __always_inline u64 vnacct_probe_begin(enum vnacct_hook_id id)
 {
-	return local_clock();
+	u64 hit = this_cpu_inc_return(vnacct_cost[id].hits);
+
+	return (hit - 1) % VNACCT_COST_SAMPLE ? 0 : local_clock();
 }
 
 static __always_inline void vnacct_probe_end(enum vnacct_hook_id id, u64 t0)
 {
-	this_cpu_inc(vnacct_cost[id].hits);
-	this_cpu_add(vnacct_cost[id].ns, local_clock() - t0);
+	if (t0)
+		this_cpu_add(vnacct_cost[id].ns,
+			     (local_clock() - t0) * VNACCT_COST_SAMPLE);
 }
 
 /* Tracepoint probes. */
 
 static void vnacct_tp_net_dev_queue(void *data, struct sk_buff *skb)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_NET_DEV_QUEUE);
 
 	vnacct_acct_queue(skb);
 	vnacct_probe_end(VNACCT_HOOK_NET_DEV_QUEUE, t0);
@@ -52,7 +63,7 @@ static void vnacct_tp_net_dev_queue(void *data, struct sk_buff *skb)
 static void vnacct_tp_net_dev_start_xmit(void *data, const struct sk_buff *skb,
 					 const struct net_device *dev)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_NET_DEV_START_XMIT);
 
 	vnacct_acct_start_xmit(skb, dev);
 	vnacct_probe_end(VNACCT_HOOK_NET_DEV_START_XMIT, t0);
@@ -61,14 +72,14 @@ static void vnacct_tp_net_dev_start_xmit(void *data, const struct sk_buff *skb,
 static void vnacct_tp_net_dev_xmit(void *data, struct sk_buff *skb, int rc,
 				   struct net_device *dev, unsigned int skb_len)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_NET_DEV_XMIT);
 
 	vnacct_probe_end(VNACCT_HOOK_NET_DEV_XMIT, t0);
 }
 
 static void vnacct_tp_netif_rx(void *data, struct sk_buff *skb)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_NETIF_RX);
 
 	vnacct_acct_rx(skb, true);
 	vnacct_probe_end(VNACCT_HOOK_NETIF_RX, t0);
@@ -82,7 +93,7 @@ static void vnacct_tp_netif_rx(void *data, struct sk_buff *skb)
 static void vnacct_tp_napi_gro_receive_entry(void *data,
 					     const struct sk_buff *skb)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_NAPI_GRO_RECEIVE_ENTRY);
 
 	vnacct_acct_rx(skb, false);
 	vnacct_probe_end(VNACCT_HOOK_NAPI_GRO_RECEIVE_ENTRY, t0);
@@ -90,7 +101,7 @@ static void vnacct_tp_napi_gro_receive_entry(void *data,
 
 static void vnacct_tp_netif_receive_skb(void *data, struct sk_buff *skb)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_NETIF_RECEIVE_SKB);
 
 	vnacct_acct_rx(skb, false);
 	vnacct_probe_end(VNACCT_HOOK_NETIF_RECEIVE_SKB, t0);
@@ -107,7 +118,7 @@ static void vnacct_tp_consume_skb(void *data, struct sk_buff *skb,
 static void vnacct_tp_consume_skb(void *data, struct sk_buff *skb)
 #endif
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_CONSUME_SKB);
 
 	vnacct_acct_free(skb, false, 0);
 	vnacct_probe_end(VNACCT_HOOK_CONSUME_SKB, t0);
@@ -122,7 +133,7 @@ static void vnacct_tp_kfree_skb(void *data, struct sk_buff *skb,
 				void *location, enum skb_drop_reason reason)
 #endif
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_KFREE_SKB);
 
 	vnacct_acct_free(skb, true, reason);
 	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB, t0);
@@ -132,7 +143,7 @@ static void vnacct_tp_skb_copy_datagram_iovec(void *data,
 					      const struct sk_buff *skb,
 					      int len)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_SKB_COPY_DATAGRAM_IOVEC);
 
 	vnacct_probe_end(VNACCT_HOOK_SKB_COPY_DATAGRAM_IOVEC, t0);
 }
@@ -297,7 +308,7 @@ static struct vnacct_kp_hook vnacct_kps[] = {
 static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct vnacct_kp_hook *h = container_of(kp, struct vnacct_kp_hook, kp);
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(h->id);
 
 	vnacct_probe_end(h->id, t0);
 	return 0;
@@ -308,7 +319,7 @@ static int vnacct_krp_bridge_enter(struct kretprobe_instance *ri,
 				   struct pt_regs *regs)
 {
 	struct sk_buff **pskb = (void *)regs_get_kernel_argument(regs, 0);
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_BR_HANDLE_FRAME);
 
 	vnacct_acct_bridge(*pskb);
 	vnacct_probe_end(VNACCT_HOOK_BR_HANDLE_FRAME, t0);
@@ -330,7 +341,7 @@ static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct vnacct_kp_hook *h = container_of(kp, struct vnacct_kp_hook, kp);
 	unsigned int arg = h->id == VNACCT_HOOK_BR_FORWARD ? 1 : 0;
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(h->id);
 
 	vnacct_acct_bridge_out((void *)regs_get_kernel_argument(regs, arg));
 	vnacct_probe_end(h->id, t0);
@@ -344,7 +355,7 @@ static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs)
  */
 static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_KFREE_SKB_PARTIAL);
 
 	vnacct_acct_free((void *)regs_get_kernel_argument(regs, 0), false, 0);
 	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB_PARTIAL, t0);
@@ -354,7 +365,7 @@ static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs)
 /* skb_consume_udp(sk, skb, len): a UDP or UDPv6 reader is done with skb. */
 static int vnacct_kp_udp_consumed(struct kprobe *kp, struct pt_regs *regs)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_SKB_CONSUME_UDP);
 
 	vnacct_acct_udp_consumed((void *)regs_get_kernel_argument(regs, 1),
 				 (int)regs_get_kernel_argument(regs, 2));
@@ -370,7 +381,7 @@ static enum vnacct_hook_id vnacct_krp_id(struct kretprobe_instance *ri)
 static int vnacct_krp_tun_enter(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(vnacct_krp_id(ri));
 
 	vnacct_acct_tun_enter();
 	vnacct_probe_end(vnacct_krp_id(ri), t0);
@@ -389,7 +400,7 @@ static int vnacct_krp_copy_enter(struct kretprobe_instance *ri,
 				 struct pt_regs *regs)
 {
 	struct vnacct_copy_call *call = (void *)ri->data;
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER);
 
 	call->skb = (const void *)regs_get_kernel_argument(regs, 0);
 	call->len = regs_get_kernel_argument(regs, 3);
@@ -402,7 +413,7 @@ static int vnacct_krp_copy_done(struct kretprobe_instance *ri,
 				struct pt_regs *regs)
 {
 	struct vnacct_copy_call *call = (void *)ri->data;
-	u64 t0 = vnacct_probe_begin();
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER);
 
 	/* A failed copy (-EFAULT) copied an unknown part: not counted. */
 	if (!regs_return_value(regs))

@@ -76,7 +76,8 @@ enum vnacct_hook_id {
 /**
  * struct vnacct_hook_cost - one hook's cost on one CPU
  * @hits: times the probe ran
- * @ns: nanoseconds spent inside the probe (local_clock())
+ * @ns: nanoseconds spent inside the probe (local_clock()), estimated from
+ *	one timed hit in VNACCT_COST_SAMPLE (hooks.c)
  *
  * Per-CPU so the packet path never shares a cache line; summed on read.
  */
