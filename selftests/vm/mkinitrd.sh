@@ -37,5 +37,6 @@ if [ "$kver" != none ]; then
 	done
 fi
 
-(cd "$work" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp"
-mv "$out.tmp" "$out"
+(cd "$work" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -1 >"$out.tmp.$$"
+# two VMs may build the same image at once: each writes its own file
+mv "$out.tmp.$$" "$out"
