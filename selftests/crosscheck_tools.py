@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """vnacct against the traffic tools' own counts: a guest's ping.
-(The iperf3 byte-count cross-check is bench/crosscheck_iperf_wip.py: it
-finds vnacct's per-flow bytes short of iperf3's on 6.12, so it is not a
-selftest yet.)
+(iperf3's byte counts: selftests/crosscheck_iperf.py.)
 
 * a tap guest pinging an external namespace through a bridge and veth:
   one delta-RTT sample per echo; the guest's RTT (its own per-echo rtt_ns)
