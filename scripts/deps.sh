@@ -19,6 +19,9 @@ PKGS=(
 	# issue 5 (cross-checks, make bench): trace-cmd.h includes tracefs.h;
 	# the bpftrace peer; the benchmark plot
 	libtracefs-dev bpftrace python3-matplotlib
+	# issue 4: vnacctd's HTTP server; the Prometheus server its selftest
+	# runs in the VM (never as a service on this host, see below)
+	libmicrohttpd-dev prometheus
 )
 
 missing=()
@@ -35,5 +38,20 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 # Kernel images in a container/VM need no bootloader or initramfs refresh;
 # vnacct's runner makes its own initramfs.
+# The prometheus package would start (and enable) a server on this host:
+# a policy-rc.d that denies every service start while installing, and the
+# unit disabled afterwards.  The selftest runs its own server in the VM.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+case " ${missing[*]} " in
+*" prometheus "*)
+	if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now prometheus.service >&2 || true
+	fi ;;
+esac

@@ -2,7 +2,8 @@
 /*
  * vnacct - command-line client of the vnacct generic netlink family
  * (include/uapi/linux/vnacct.h): flows, stats, top, reset, config.
- * Built on libmnl: every message is built and parsed with its helpers.
+ * Built on libmnl; the netlink requests and reply parsers are shared with
+ * vnacctd in vnacct-nl.c.
  *
  * Exit codes: 0 success, 1 error, 2 bad argument, 3 module not loaded,
  * 4 permission denied.
@@ -13,7 +14,6 @@
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
-#include <linux/vnacct.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -24,26 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vnacct-nl.h"
+
 #define EXIT_ERR	1
 #define EXIT_USAGE	2
 #define EXIT_NOMOD	3
 #define EXIT_PERM	4
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-
-static const char *const stage_names[VNACCT_STAGE_COUNT] = {
-	"guest_tx", "backlog", "receive", "bridge", "qdisc", "driver",
-	"guest_queue", "guest_rx", "socket",
-};
-static const char *const dir_names[] = { "local", "to_guest", "from_guest" };
-static const char *const copy_names[VNACCT_COPY_COUNT] = {
-	"from_guest", "to_guest", "to_socket",
-};
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
@@ -71,29 +57,6 @@ struct opts {
 	int enabled;		/* -1: unchanged */
 	long long sample, timeout, threshold;	/* -1: unchanged */
 	const char *filter;	/* NULL: unchanged, "none": clear */
-};
-
-struct hsum {
-	uint64_t count, sum, min, max, p50, p90, p99, p999;
-};
-
-struct flow {
-	uint32_t id, netns, ifindex, drop_reason;
-	uint8_t dir, family, proto;
-	uint16_t ethertype, sport, dport;
-	unsigned char saddr[16], daddr[16];
-	uint64_t first_ns, last_ns, packets, bytes, drops, gso_packets, gso_segs;
-	uint64_t copy_bytes[VNACCT_COPY_COUNT], copy_ns[VNACCT_COPY_COUNT];
-	struct hsum res, drtt, stage[VNACCT_STAGE_COUNT];
-	uint64_t stage_packets[VNACCT_STAGE_COUNT];
-	uint64_t stage_bytes[VNACCT_STAGE_COUNT];
-	unsigned int stages;	/* bit per stage present */
-};
-
-struct flows {
-	struct flow *v;
-	size_t n, cap;
-	bool intr;
 };
 
 static const char *prog = "vnacct";
@@ -563,168 +526,6 @@ static void print_flows(FILE *out, const struct flows *fl, enum fmt fmt)
 #ifndef VNACCT_NO_MAIN
 /* ---- netlink ---- */
 
-struct nl {
-	struct mnl_socket *sk;
-	uint16_t family;
-	uint32_t portid, seq;
-	char extack[256];
-	bool intr;
-	char *buf;
-	size_t buflen;
-};
-
-static int ctl_error(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	struct nl *nl = data;
-	const struct nlattr *a;
-	size_t off;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (!e->error)
-		return MNL_CB_STOP;
-	nl->extack[0] = 0;
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-		off = sizeof(*e);
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - sizeof(e->msg);
-		mnl_attr_for_each(a, nlh, off)
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-				snprintf(nl->extack, sizeof(nl->extack), "%s",
-					 mnl_attr_get_str(a));
-	}
-	errno = -e->error;
-	return MNL_CB_ERROR;
-}
-
-static int ctl_done(const struct nlmsghdr *nlh, void *data)
-{
-	struct nl *nl = data;
-
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		nl->intr = true;
-	return MNL_CB_STOP;
-}
-
-static int ctl_noop(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	(void)data;
-	return MNL_CB_OK;
-}
-
-static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
-	[NLMSG_NOOP] = ctl_noop,
-	[NLMSG_ERROR] = ctl_error,
-	[NLMSG_DONE] = ctl_done,
-	[NLMSG_OVERRUN] = ctl_noop,
-};
-
-struct req_ctx {
-	struct nl *nl;
-	mnl_cb_t cb;
-	void *data;
-};
-
-static int data_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct req_ctx *r = data;
-
-	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-		r->nl->intr = true;
-	return r->cb ? r->cb(nlh, r->data) : MNL_CB_OK;
-}
-
-static int ctl_wrap(const struct nlmsghdr *nlh, void *data)
-{
-	struct req_ctx *r = data;
-
-	return ctl_cbs[nlh->nlmsg_type](nlh, r->nl);
-}
-
-static mnl_cb_t ctl_wrapped[NLMSG_MIN_TYPE] = {
-	ctl_wrap, ctl_wrap, ctl_wrap, ctl_wrap,
-};
-
-static struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint8_t cmd,
-			       uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
-	struct genlmsghdr *g;
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = ++nl->seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->cmd = cmd;
-	g->version = type == GENL_ID_CTRL ? 1 : VNACCT_GENL_VERSION;
-	return nlh;
-}
-
-/* Sends @nlh and runs @cb on each reply; -1 with errno on error. */
-static int nl_run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	struct req_ctx r = { nl, cb, data };
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-	int ret;
-
-	nl->intr = false;
-	nl->extack[0] = 0;
-	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	do {
-		n = mnl_socket_recvfrom(nl->sk, nl->buf, nl->buflen);
-		if (n < 0)
-			return -1;
-		ret = mnl_cb_run2(nl->buf, n, seq, nl->portid, data_cb, &r,
-				  ctl_wrapped, NLMSG_MIN_TYPE);
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -1 : 0;
-}
-
-static int family_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *a;
-
-	mnl_attr_for_each(a, nlh, sizeof(struct genlmsghdr))
-		if (mnl_attr_get_type(a) == CTRL_ATTR_FAMILY_ID &&
-		    mnl_attr_validate(a, MNL_TYPE_U16) >= 0)
-			*(uint16_t *)data = mnl_attr_get_u16(a);
-	return MNL_CB_OK;
-}
-
-static int nl_open(struct nl *nl)
-{
-	struct nlmsghdr *nlh;
-	int one = 1;
-
-	memset(nl, 0, sizeof(*nl));
-	nl->buflen = 1 << 16;
-	nl->buf = malloc(nl->buflen);
-	nl->sk = mnl_socket_open(NETLINK_GENERIC);
-	if (!nl->buf || !nl->sk || mnl_socket_bind(nl->sk, 0, MNL_SOCKET_AUTOPID) < 0) {
-		fprintf(stderr, "%s: netlink socket: %s\n", prog, strerror(errno));
-		return -EXIT_ERR;
-	}
-	mnl_socket_setsockopt(nl->sk, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl->sk, NETLINK_CAP_ACK, &one, sizeof(one));
-	nl->portid = mnl_socket_get_portid(nl->sk);
-	nl->seq = time(NULL);
-	nlh = nl_msg(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
-	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VNACCT_GENL_NAME);
-	if (nl_run(nl, nlh, family_cb, &nl->family) < 0 || !nl->family) {
-		fprintf(stderr, "%s: module not loaded (genl family %s not found)\n",
-			prog, VNACCT_GENL_NAME);
-		return -EXIT_NOMOD;
-	}
-	return 0;
-}
-
 static int nl_fail(struct nl *nl, const char *what)
 {
 	if (errno == EPERM) {
@@ -741,159 +542,23 @@ static int nl_fail(struct nl *nl, const char *what)
 	return -EXIT_ERR;
 }
 
-/* ---- parsing replies (libmnl attribute parsers) ---- */
-
-struct tb {
-	const struct nlattr **a;
-	unsigned int max;
-};
-
-static int tb_cb(const struct nlattr *a, void *data)
+static int cli_open(struct nl *nl)
 {
-	struct tb *t = data;
-	unsigned int type = mnl_attr_get_type(a);
-
-	if (type <= t->max)
-		t->a[type] = a;
-	return MNL_CB_OK;
-}
-
-static uint64_t get_u64(const struct nlattr *a)
-{
-	if (!a)
+	if (!nl_open(nl))
 		return 0;
-	switch (mnl_attr_get_payload_len(a)) {
-	case 1: return mnl_attr_get_u8(a);
-	case 2: return mnl_attr_get_u16(a);
-	case 4: return mnl_attr_get_u32(a);
-	case 8: return mnl_attr_get_u64(a);
+	if (errno == ENOENT) {
+		fprintf(stderr, "%s: module not loaded (genl family %s not found)\n",
+			prog, VNACCT_GENL_NAME);
+		return -EXIT_NOMOD;
 	}
-	return 0;
+	fprintf(stderr, "%s: netlink socket: %s\n", prog, strerror(errno));
+	return -EXIT_ERR;
 }
 
-static void parse_hist(const struct nlattr *nest, struct hsum *h)
+static int cli_dump(struct nl *nl, struct flows *fl, unsigned int ifindex)
 {
-	const struct nlattr *a[VNACCT_A_HIST_MAX_ATTR + 1] = { 0 };
-	struct tb t = { a, VNACCT_A_HIST_MAX_ATTR };
-
-	memset(h, 0, sizeof(*h));
-	if (!nest || mnl_attr_parse_nested(nest, tb_cb, &t) < 0)
-		return;
-	h->count = get_u64(a[VNACCT_A_HIST_COUNT]);
-	h->sum = get_u64(a[VNACCT_A_HIST_SUM]);
-	h->min = get_u64(a[VNACCT_A_HIST_MIN]);
-	h->max = get_u64(a[VNACCT_A_HIST_MAX]);
-	h->p50 = get_u64(a[VNACCT_A_HIST_P50]);
-	h->p90 = get_u64(a[VNACCT_A_HIST_P90]);
-	h->p99 = get_u64(a[VNACCT_A_HIST_P99]);
-	h->p999 = get_u64(a[VNACCT_A_HIST_P999]);
-}
-
-static int flow_attr_cb(const struct nlattr *a, void *data)
-{
-	struct flow *f = data;
-	const struct nlattr *n[VNACCT_A_STAGE_MAX + 1] = { 0 };
-	struct tb t = { n, VNACCT_A_STAGE_MAX };
-	uint64_t i;
-
-	switch (mnl_attr_get_type(a)) {
-	case VNACCT_A_FLOW_COPY:
-		t.max = VNACCT_A_COPY_MAX;
-		if (mnl_attr_parse_nested(a, tb_cb, &t) < 0)
-			return MNL_CB_ERROR;
-		i = get_u64(n[VNACCT_A_COPY_KIND]);
-		if (i < VNACCT_COPY_COUNT) {
-			f->copy_bytes[i] = get_u64(n[VNACCT_A_COPY_BYTES]);
-			f->copy_ns[i] = get_u64(n[VNACCT_A_COPY_NS]);
-		}
-		break;
-	case VNACCT_A_FLOW_STAGE:
-		if (mnl_attr_parse_nested(a, tb_cb, &t) < 0)
-			return MNL_CB_ERROR;
-		i = get_u64(n[VNACCT_A_STAGE_ID]);
-		if (i < VNACCT_STAGE_COUNT) {
-			f->stages |= 1u << i;
-			f->stage_packets[i] = get_u64(n[VNACCT_A_STAGE_PACKETS]);
-			f->stage_bytes[i] = get_u64(n[VNACCT_A_STAGE_BYTES]);
-			parse_hist(n[VNACCT_A_STAGE_RESIDENCY], &f->stage[i]);
-		}
-		break;
-	case VNACCT_A_FLOW_SADDR:
-	case VNACCT_A_FLOW_DADDR:
-		if (mnl_attr_get_payload_len(a) <= 16)
-			memcpy(mnl_attr_get_type(a) == VNACCT_A_FLOW_SADDR ?
-			       f->saddr : f->daddr, mnl_attr_get_payload(a),
-			       mnl_attr_get_payload_len(a));
-		break;
-	case VNACCT_A_FLOW_RESIDENCY:
-		parse_hist(a, &f->res);
-		break;
-	case VNACCT_A_FLOW_DRTT:
-		parse_hist(a, &f->drtt);
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-static int flow_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *a[VNACCT_A_FLOW_MAX + 1] = { 0 };
-	struct tb t = { a, VNACCT_A_FLOW_MAX };
-	struct flows *fl = data;
-	struct flow *f;
-
-	if (fl->n == fl->cap) {
-		size_t cap = fl->cap ? fl->cap * 2 : 64;
-		struct flow *v = realloc(fl->v, cap * sizeof(*v));
-
-		if (!v)
-			return MNL_CB_ERROR;
-		fl->v = v;
-		fl->cap = cap;
-	}
-	f = &fl->v[fl->n];
-	memset(f, 0, sizeof(*f));
-	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), tb_cb, &t) < 0 ||
-	    mnl_attr_parse(nlh, sizeof(struct genlmsghdr), flow_attr_cb, f) < 0)
-		return MNL_CB_ERROR;
-	f->id = get_u64(a[VNACCT_A_FLOW_ID]);
-	f->netns = get_u64(a[VNACCT_A_FLOW_NETNS]);
-	f->ifindex = get_u64(a[VNACCT_A_FLOW_IFINDEX]);
-	f->dir = get_u64(a[VNACCT_A_FLOW_DIR]);
-	f->family = get_u64(a[VNACCT_A_FLOW_FAMILY]);
-	f->proto = get_u64(a[VNACCT_A_FLOW_PROTO]);
-	f->ethertype = ntohs(get_u64(a[VNACCT_A_FLOW_ETHERTYPE]));
-	f->sport = ntohs(get_u64(a[VNACCT_A_FLOW_SPORT]));
-	f->dport = ntohs(get_u64(a[VNACCT_A_FLOW_DPORT]));
-	f->first_ns = get_u64(a[VNACCT_A_FLOW_FIRST_NS]);
-	f->last_ns = get_u64(a[VNACCT_A_FLOW_LAST_NS]);
-	f->packets = get_u64(a[VNACCT_A_FLOW_PACKETS]);
-	f->bytes = get_u64(a[VNACCT_A_FLOW_BYTES]);
-	f->drops = get_u64(a[VNACCT_A_FLOW_DROPS]);
-	f->drop_reason = get_u64(a[VNACCT_A_FLOW_DROP_REASON]);
-	f->gso_packets = get_u64(a[VNACCT_A_FLOW_GSO_PACKETS]);
-	f->gso_segs = get_u64(a[VNACCT_A_FLOW_GSO_SEGS]);
-	fl->n++;
-	return MNL_CB_OK;
-}
-
-/* A consistent dump: retried while the kernel flags it interrupted. */
-static int dump_flows(struct nl *nl, struct flows *fl, unsigned int ifindex)
-{
-	struct nlmsghdr *nlh;
-	int tries;
-
-	for (tries = 0; tries < 5; tries++) {
-		fl->n = 0;
-		nlh = nl_msg(nl, nl->family, VNACCT_CMD_DUMP_FLOWS, NLM_F_DUMP);
-		if (ifindex)
-			mnl_attr_put_u32(nlh, VNACCT_A_FLOW_IFINDEX, ifindex);
-		if (nl_run(nl, nlh, flow_cb, fl) < 0)
-			return nl_fail(nl, "dump-flows");
-		if (!nl->intr)
-			break;
-	}
-	fl->intr = nl->intr;
+	if (dump_flows(nl, fl, ifindex) < 0)
+		return nl_fail(nl, "dump-flows");
 	return 0;
 }
 
@@ -915,7 +580,7 @@ static int cmd_flows(struct nl *nl, struct opts *o)
 	struct flows fl = { 0 };
 	int err;
 
-	err = dump_flows(nl, &fl, o->ifindex);
+	err = cli_dump(nl, &fl, o->ifindex);
 	if (err)
 		return err;
 	flows_select(&fl, o, 0);
@@ -941,6 +606,21 @@ static const char *const stats_names[VNACCT_A_STATS_MAX + 1] = {
 	[VNACCT_A_STATS_MEMORY_BYTES] = "memory_bytes",
 	[VNACCT_A_STATS_ALERTS_SENT] = "alerts_sent",
 	[VNACCT_A_STATS_ALERTS_DROPPED] = "alerts_dropped",
+	[VNACCT_A_STATS_PACKETS_LOST_STALE] = "packets_lost_stale",
+	[VNACCT_A_STATS_PACKETS_LOST_REUSED] = "packets_lost_reused",
+	[VNACCT_A_STATS_PACKETS_CLONED] = "packets_cloned",
+};
+
+/* the order of debugfs "stats", then the netlink-only counters */
+static const int stats_order[] = {
+	VNACCT_A_STATS_PACKETS_TRACKED, VNACCT_A_STATS_PACKETS_EXITED,
+	VNACCT_A_STATS_PACKETS_UNTRACKED, VNACCT_A_STATS_PACKETS_MIDPATH,
+	VNACCT_A_STATS_PACKETS_SAMPLED_OUT, VNACCT_A_STATS_PACKETS_LOST_STALE,
+	VNACCT_A_STATS_PACKETS_LOST_REUSED, VNACCT_A_STATS_PACKETS_CLONED,
+	VNACCT_A_STATS_PACKETS_IN_FLIGHT, VNACCT_A_STATS_FLOWS,
+	VNACCT_A_STATS_FLOWS_MAX, VNACCT_A_STATS_FLOWS_FULL,
+	VNACCT_A_STATS_FLOWS_EVICTED, VNACCT_A_STATS_MEMORY_BYTES,
+	VNACCT_A_STATS_ALERTS_SENT, VNACCT_A_STATS_ALERTS_DROPPED,
 };
 
 struct stats_out {
@@ -950,33 +630,22 @@ struct stats_out {
 
 static int stats_hook_cb(const struct nlattr *a, void *data)
 {
-	const struct nlattr *n[VNACCT_A_HOOK_MAX + 1] = { 0 };
-	struct tb t = { n, VNACCT_A_HOOK_MAX };
 	struct stats_out *so = data;
-	const char *name, *kind;
+	struct vnl_hook h;
+	int r = parse_hook(a, &h);
 
-	if (mnl_attr_get_type(a) != VNACCT_A_STATS_HOOK)
-		return MNL_CB_OK;
-	if (mnl_attr_parse_nested(a, tb_cb, &t) < 0 ||
-	    !n[VNACCT_A_HOOK_NAME] || !n[VNACCT_A_HOOK_KIND] ||
-	    mnl_attr_validate(n[VNACCT_A_HOOK_NAME], MNL_TYPE_NUL_STRING) < 0 ||
-	    mnl_attr_validate(n[VNACCT_A_HOOK_KIND], MNL_TYPE_NUL_STRING) < 0)
-		return MNL_CB_ERROR;
-	name = mnl_attr_get_str(n[VNACCT_A_HOOK_NAME]);
-	kind = mnl_attr_get_str(n[VNACCT_A_HOOK_KIND]);
+	if (r <= 0)
+		return r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
 	if (so->fmt == FMT_JSON)
 		printf("%s{\"name\":\"%s\",\"kind\":\"%s\",\"hits\":%" PRIu64
-		       ",\"ns\":%" PRIu64 "}", so->hooks ? "," : "", name, kind,
-		       get_u64(n[VNACCT_A_HOOK_HITS]),
-		       get_u64(n[VNACCT_A_HOOK_NS]));
+		       ",\"ns\":%" PRIu64 "}", so->hooks ? "," : "", h.name,
+		       h.kind, h.hits, h.ns);
 	else if (so->fmt == FMT_CSV)
-		printf("hook:%s,%" PRIu64 "\nhook_ns:%s,%" PRIu64 "\n", name,
-		       get_u64(n[VNACCT_A_HOOK_HITS]), name,
-		       get_u64(n[VNACCT_A_HOOK_NS]));
+		printf("hook:%s,%" PRIu64 "\nhook_ns:%s,%" PRIu64 "\n", h.name,
+		       h.hits, h.name, h.ns);
 	else
-		printf("%-24s %-10s %20" PRIu64 " %20" PRIu64 "\n", name, kind,
-		       get_u64(n[VNACCT_A_HOOK_HITS]),
-		       get_u64(n[VNACCT_A_HOOK_NS]));
+		printf("%-24s %-10s %20" PRIu64 " %20" PRIu64 "\n", h.name,
+		       h.kind, h.hits, h.ns);
 	so->hooks++;
 	return MNL_CB_OK;
 }
@@ -986,7 +655,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *a[VNACCT_A_STATS_MAX + 1] = { 0 };
 	struct tb t = { a, VNACCT_A_STATS_MAX };
 	struct stats_out *so = data;
-	bool first = true;
+	size_t j;
 	int i;
 
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), tb_cb, &t) < 0)
@@ -1003,8 +672,9 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	if (so->fmt == FMT_JSON)
 		printf("]");
-	for (i = 0; i <= VNACCT_A_STATS_MAX; i++) {
-		if (!stats_names[i] || !a[i])
+	for (j = 0; j < sizeof(stats_order) / sizeof(stats_order[0]); j++) {
+		i = stats_order[j];
+		if (!a[i])
 			continue;
 		if (so->fmt == FMT_JSON)
 			printf(",\"%s\":%" PRIu64, stats_names[i], get_u64(a[i]));
@@ -1013,9 +683,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 		else
 			printf("%-35s %20" PRIu64 "\n", stats_names[i],
 			       get_u64(a[i]));
-		first = false;
 	}
-	(void)first;
 	if (so->fmt == FMT_JSON)
 		printf("}\n");
 	return MNL_CB_OK;
@@ -1126,7 +794,7 @@ static int cmd_top(struct nl *nl, struct opts *o)
 		struct pollfd p = { .fd = 0, .events = POLLIN };
 		char c;
 
-		err = dump_flows(nl, &fl, o->ifindex);
+		err = cli_dump(nl, &fl, o->ifindex);
 		if (err)
 			break;
 		/* highest delta-RTT first, then residency */
@@ -1168,7 +836,7 @@ int main(int argc, char **argv)
 	}
 	err = resolve_dev(&o);
 	if (!err)
-		err = nl_open(&nl);
+		err = cli_open(&nl);
 	if (err)
 		return -err;
 	if (!strcmp(o.cmd, "flows"))
@@ -1181,8 +849,7 @@ int main(int argc, char **argv)
 		err = cmd_reset(&nl);
 	else
 		err = cmd_config(&nl, &o);
-	mnl_socket_close(nl.sk);
-	free(nl.buf);
+	nl_close(&nl);
 	return -err;
 }
 #endif /* VNACCT_NO_MAIN */

@@ -482,15 +482,23 @@ static int vnacct_nl_put_stats(struct sk_buff *msg)
 		{ VNACCT_A_STATS_FLOWS_EVICTED, &vnacct_ctr.flows_evicted },
 		{ VNACCT_A_STATS_ALERTS_SENT, &vnacct_nl_alerts_sent },
 		{ VNACCT_A_STATS_ALERTS_DROPPED, &vnacct_nl_alerts_dropped },
+		{ VNACCT_A_STATS_PACKETS_CLONED, &vnacct_ctr.clones },
 	};
 	struct vnacct_hook_stats st;
 	struct nlattr *nest;
+	u64 stale, reused;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(c); i++)
 		if (vnacct_nl_put_u64(msg, c[i].type, atomic64_read(c[i].v),
 				      VNACCT_A_STATS_PAD))
 			return -EMSGSIZE;
+	vnacct_acct_lost(&stale, &reused);
+	if (vnacct_nl_put_u64(msg, VNACCT_A_STATS_PACKETS_LOST_STALE, stale,
+			      VNACCT_A_STATS_PAD) ||
+	    vnacct_nl_put_u64(msg, VNACCT_A_STATS_PACKETS_LOST_REUSED, reused,
+			      VNACCT_A_STATS_PAD))
+		return -EMSGSIZE;
 	if (nla_put_u32(msg, VNACCT_A_STATS_PACKETS_IN_FLIGHT,
 			vnacct_acct_in_flight()) ||
 	    nla_put_u32(msg, VNACCT_A_STATS_FLOWS, vnacct_flows_count()) ||

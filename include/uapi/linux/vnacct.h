@@ -349,6 +349,12 @@ enum vnacct_attr_hook {
  * @VNACCT_A_STATS_ALERTS_DROPPED: u64, threshold crossings not notified
  *	(alert queue full: rate limit)
  * @VNACCT_A_STATS_HOOK: nest, &enum vnacct_attr_hook, repeated per hook
+ * @VNACCT_A_STATS_PACKETS_LOST_STALE: u64, followed packets lost: tracker
+ *	entries reclaimed because their skb was freed unseen
+ * @VNACCT_A_STATS_PACKETS_LOST_REUSED: u64, followed packets lost: tracker
+ *	entries reset because a new skb got the same address
+ * @VNACCT_A_STATS_PACKETS_CLONED: u64, clones followed from the frame they
+ *	were cloned from
  * @__VNACCT_A_STATS_MAX: number of attributes
  * @VNACCT_A_STATS_MAX: highest attribute
  */
@@ -369,6 +375,9 @@ enum vnacct_attr_stats {
 	VNACCT_A_STATS_ALERTS_SENT,
 	VNACCT_A_STATS_ALERTS_DROPPED,
 	VNACCT_A_STATS_HOOK,
+	VNACCT_A_STATS_PACKETS_LOST_STALE,
+	VNACCT_A_STATS_PACKETS_LOST_REUSED,
+	VNACCT_A_STATS_PACKETS_CLONED,
 
 	__VNACCT_A_STATS_MAX,
 	VNACCT_A_STATS_MAX = __VNACCT_A_STATS_MAX - 1
