@@ -299,11 +299,28 @@ static void addr_str(const struct flow *f, const unsigned char *a, char *buf,
 		snprintf(buf, len, "-");
 }
 
-/* the columns of debugfs "flows", in its order */
-#define FLOW_COLS "id netns ifindex dir proto src sport dst dport packets " \
-	"bytes drops reason gso_pkts gso_segs copy_in_B copy_out_B " \
-	"copy_sock_B copy_ns res_p50_ns res_p90_ns res_p99_ns res_p999_ns " \
-	"res_max_ns drtt_n drtt_p50_ns drtt_p99_ns"
+/* the columns of debugfs "flows", in its order, with their table widths
+ * (negative: left-aligned); dir, proto, src and dst are strings
+ */
+#define FLOW_NCOLS 27
+static const struct {
+	const char *name;
+	int width;
+} flow_cols[FLOW_NCOLS] = {
+	{ "id", -6 }, { "netns", -10 }, { "ifindex", -7 }, { "dir", -10 },
+	{ "proto", -6 }, { "src", -39 }, { "sport", -5 }, { "dst", -39 },
+	{ "dport", -5 }, { "packets", 12 }, { "bytes", 14 }, { "drops", 8 },
+	{ "reason", 6 }, { "gso_pkts", 8 }, { "gso_segs", 8 },
+	{ "copy_in_B", 14 }, { "copy_out_B", 14 }, { "copy_sock_B", 14 },
+	{ "copy_ns", 14 }, { "res_p50_ns", 12 }, { "res_p90_ns", 12 },
+	{ "res_p99_ns", 12 }, { "res_p999_ns", 12 }, { "res_max_ns", 12 },
+	{ "drtt_n", 8 }, { "drtt_p50_ns", 12 }, { "drtt_p99_ns", 12 },
+};
+
+static bool flow_col_is_str(int i)
+{
+	return i == 3 || i == 4 || i == 5 || i == 7;
+}
 
 static uint64_t flow_copy_ns(const struct flow *f)
 {
@@ -315,63 +332,57 @@ static uint64_t flow_copy_ns(const struct flow *f)
 	return s;
 }
 
+/* One flow's columns as text, in flow_cols order. */
+static void flow_values(const struct flow *f, char v[FLOW_NCOLS][48])
+{
+	const uint64_t n[FLOW_NCOLS] = {
+		f->id, f->netns, f->ifindex, 0, 0, 0, f->sport, 0, f->dport,
+		f->packets, f->bytes, f->drops, f->drop_reason, f->gso_packets,
+		f->gso_segs, f->copy_bytes[0], f->copy_bytes[1],
+		f->copy_bytes[2], flow_copy_ns(f), f->res.p50, f->res.p90,
+		f->res.p99, f->res.p999, f->res.max, f->drtt.count,
+		f->drtt.p50, f->drtt.p99,
+	};
+	int i;
+
+	for (i = 0; i < FLOW_NCOLS; i++)
+		snprintf(v[i], sizeof(v[i]), "%" PRIu64, n[i]);
+	snprintf(v[3], sizeof(v[3]), "%s", dir_names[f->dir % 3]);
+	snprintf(v[4], sizeof(v[4]), "%s", proto_name(f));
+	addr_str(f, f->saddr, v[5], sizeof(v[5]));
+	addr_str(f, f->daddr, v[7], sizeof(v[7]));
+}
+
+/* A row of @v (or the header when NULL); @sep ' ' (table) or ',' (CSV). */
+static void print_cols(FILE *out, char v[FLOW_NCOLS][48], char sep)
+{
+	int i;
+
+	for (i = 0; i < FLOW_NCOLS; i++) {
+		const char *x = v ? v[i] : flow_cols[i].name;
+
+		if (i)
+			fputc(sep, out);
+		if (sep == ' ')
+			fprintf(out, "%*s", flow_cols[i].width, x);
+		else
+			fputs(x, out);
+	}
+	fputc('\n', out);
+}
+
 /* One flow as a row; @sep is ' ' (table, aligned) or ',' (CSV). */
 static void print_flow_row(FILE *out, const struct flow *f, char sep)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-	bool t = sep == ' ';
+	char v[FLOW_NCOLS][48];
 
-	addr_str(f, f->saddr, s, sizeof(s));
-	addr_str(f, f->daddr, d, sizeof(d));
-	if (t)
-		fprintf(out, "%-6u %-10u %-7u %-10s %-6s %-39s %-5u %-39s %-5u "
-			"%12" PRIu64 " %14" PRIu64 " %8" PRIu64 " %6u %8" PRIu64
-			" %8" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
-			" %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-			" %12" PRIu64 " %12" PRIu64 " %8" PRIu64 " %12" PRIu64
-			" %12" PRIu64 "\n",
-			f->id, f->netns, f->ifindex, dir_names[f->dir % 3],
-			proto_name(f), s, f->sport, d, f->dport, f->packets,
-			f->bytes, f->drops, f->drop_reason, f->gso_packets,
-			f->gso_segs, f->copy_bytes[0], f->copy_bytes[1],
-			f->copy_bytes[2], flow_copy_ns(f), f->res.p50,
-			f->res.p90, f->res.p99, f->res.p999, f->res.max,
-			f->drtt.count, f->drtt.p50, f->drtt.p99);
-	else
-		fprintf(out, "%u,%u,%u,%s,%s,%s,%u,%s,%u,%" PRIu64 ",%" PRIu64
-			",%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
-			PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%"
-			PRIu64 ",%" PRIu64 "\n",
-			f->id, f->netns, f->ifindex, dir_names[f->dir % 3],
-			proto_name(f), s, f->sport, d, f->dport, f->packets,
-			f->bytes, f->drops, f->drop_reason, f->gso_packets,
-			f->gso_segs, f->copy_bytes[0], f->copy_bytes[1],
-			f->copy_bytes[2], flow_copy_ns(f), f->res.p50,
-			f->res.p90, f->res.p99, f->res.p999, f->res.max,
-			f->drtt.count, f->drtt.p50, f->drtt.p99);
+	flow_values(f, v);
+	print_cols(out, v, sep);
 }
 
 static void print_flow_header(FILE *out, char sep)
 {
-	if (sep == ' ')
-		fprintf(out, "%-6s %-10s %-7s %-10s %-6s %-39s %-5s %-39s %-5s "
-			"%12s %14s %8s %6s %8s %8s %14s %14s %14s %14s %12s "
-			"%12s %12s %12s %12s %8s %12s %12s\n",
-			"id", "netns", "ifindex", "dir", "proto", "src", "sport",
-			"dst", "dport", "packets", "bytes", "drops", "reason",
-			"gso_pkts", "gso_segs", "copy_in_B", "copy_out_B",
-			"copy_sock_B", "copy_ns", "res_p50_ns", "res_p90_ns",
-			"res_p99_ns", "res_p999_ns", "res_max_ns", "drtt_n",
-			"drtt_p50_ns", "drtt_p99_ns");
-	else {
-		char cols[] = FLOW_COLS, *p;
-
-		for (p = cols; *p; p++)
-			if (*p == ' ')
-				*p = ',';
-		fprintf(out, "%s\n", cols);
-	}
+	print_cols(out, NULL, sep);
 }
 
 static void json_hist(FILE *out, const char *name, const struct hsum *h)
@@ -385,30 +396,15 @@ static void json_hist(FILE *out, const char *name, const struct hsum *h)
 
 static void print_flow_json(FILE *out, const struct flow *f)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	char v[FLOW_NCOLS][48];
 	bool first = true;
 	int i;
 
-	addr_str(f, f->saddr, s, sizeof(s));
-	addr_str(f, f->daddr, d, sizeof(d));
-	fprintf(out, "{\"id\":%u,\"netns\":%u,\"ifindex\":%u,\"dir\":\"%s\","
-		"\"proto\":\"%s\",\"src\":\"%s\",\"sport\":%u,\"dst\":\"%s\","
-		"\"dport\":%u,\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
-		",\"drops\":%" PRIu64 ",\"reason\":%u,\"gso_pkts\":%" PRIu64
-		",\"gso_segs\":%" PRIu64 ",\"copy_in_B\":%" PRIu64
-		",\"copy_out_B\":%" PRIu64 ",\"copy_sock_B\":%" PRIu64
-		",\"copy_ns\":%" PRIu64 ",\"res_p50_ns\":%" PRIu64
-		",\"res_p90_ns\":%" PRIu64 ",\"res_p99_ns\":%" PRIu64
-		",\"res_p999_ns\":%" PRIu64 ",\"res_max_ns\":%" PRIu64
-		",\"drtt_n\":%" PRIu64 ",\"drtt_p50_ns\":%" PRIu64
-		",\"drtt_p99_ns\":%" PRIu64 ",",
-		f->id, f->netns, f->ifindex, dir_names[f->dir % 3],
-		proto_name(f), s, f->sport, d, f->dport, f->packets, f->bytes,
-		f->drops, f->drop_reason, f->gso_packets, f->gso_segs,
-		f->copy_bytes[0], f->copy_bytes[1], f->copy_bytes[2],
-		flow_copy_ns(f), f->res.p50, f->res.p90, f->res.p99,
-		f->res.p999, f->res.max, f->drtt.count, f->drtt.p50,
-		f->drtt.p99);
+	flow_values(f, v);
+	fputc('{', out);
+	for (i = 0; i < FLOW_NCOLS; i++)
+		fprintf(out, flow_col_is_str(i) ? "\"%s\":\"%s\"," :
+			"\"%s\":%s,", flow_cols[i].name, v[i]);
 	fprintf(out, "\"copies\":{");
 	for (i = 0; i < VNACCT_COPY_COUNT; i++)
 		fprintf(out, "%s\"%s\":{\"bytes\":%" PRIu64 ",\"ns\":%" PRIu64
