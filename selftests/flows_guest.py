@@ -321,10 +321,10 @@ def gso():
          f[0]["gso_segs"] > f[0]["gso_pkts"],
          f"gso: super-packets segmented in software are followed "
          f"({[(x['gso_pkts'], x['gso_segs']) for x in f]})")
-    # Known gap (see the issue notes): on this path 5-15 % of the segments
-    # are not followed yet; vnacct must never count more than were sent.
-    t.ok(len(f) == 1 and f[0]["packets"] <= segs,
-         f"gso: flow packets at most the TCP segments the peer received "
+    # Every segment the peer's TCP received (SYN and FIN included: the
+    # only connection into ext meanwhile) is one packet of the flow.
+    t.ok(len(f) == 1 and f[0]["packets"] == segs,
+         f"gso: flow packets equal the TCP segments the peer received "
          f"({f[0]['packets'] if f else None} vs {segs})")
 
 

@@ -13,6 +13,8 @@
 #include <linux/kmod.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/notifier.h>
 #include <linux/sched/clock.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
@@ -249,6 +251,7 @@ struct vnacct_kp_hook {
 static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_kp_free_direct(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_kp_udp_consumed(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_krp_bridge_enter(struct kretprobe_instance *ri,
 				   struct pt_regs *regs);
@@ -298,6 +301,7 @@ static struct vnacct_kp_hook vnacct_kps[] = {
 		  vnacct_kp_bridge_out),
 	VNACCT_KP(KFREE_SKB_PARTIAL, NULL, kfree_skb_partial,
 		  vnacct_kp_free_partial),
+	VNACCT_KP(KFREE_SKB_DIRECT, NULL, __kfree_skb, vnacct_kp_free_direct),
 	VNACCT_KP(SKB_CONSUME_UDP, NULL, skb_consume_udp,
 		  vnacct_kp_udp_consumed),
 	VNACCT_KRP(SKB_COPY_DATAGRAM_ITER, NULL, skb_copy_datagram_iter,
@@ -359,6 +363,22 @@ static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs)
 
 	vnacct_acct_free((void *)regs_get_kernel_argument(regs, 0), false, 0);
 	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB_PARTIAL, t0);
+	return 0;
+}
+
+/*
+ * __kfree_skb(skb): frees without a tracepoint (TCP's pure ACKs in the fast
+ * path, data a reader has taken, collapsed data).  Unseen, such an skb's
+ * entry would outlive it and a new skb at the same address would inherit
+ * its state.  consume_skb() calls it too, after its tracepoint: the entry
+ * is gone by then and the lookup finds nothing.
+ */
+static int vnacct_kp_free_direct(struct kprobe *kp, struct pt_regs *regs)
+{
+	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_KFREE_SKB_DIRECT);
+
+	vnacct_acct_free((void *)regs_get_kernel_argument(regs, 0), false, 0);
+	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB_DIRECT, t0);
 	return 0;
 }
 
@@ -470,6 +490,57 @@ static void vnacct_note_missing(char *buf, size_t size, const char *what,
 		 what, name, err);
 }
 
+/*
+ * Serialises the module notifier against load and unload: all three
+ * register and unregister kprobes and change &vnacct_kp_hook.attached.
+ */
+static DEFINE_MUTEX(vnacct_kp_lock);
+
+/*
+ * tun, vhost_net or bridge unloaded and loaded again: the kprobes on the
+ * old module's text were marked gone by the kprobes core when it went;
+ * drop them then, and attach afresh to the new module's functions (its
+ * text is set up and ftrace-enabled by the time COMING is announced).
+ */
+static int vnacct_module_event(struct notifier_block *nb, unsigned long state,
+			       void *data)
+{
+	const struct module *mod = data;
+	unsigned int i;
+
+	if (state != MODULE_STATE_COMING && state != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	mutex_lock(&vnacct_kp_lock);
+	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
+		struct vnacct_kp_hook *h = &vnacct_kps[i];
+
+		if (!h->module || strcmp(h->module, mod->name))
+			continue;
+		if (state == MODULE_STATE_GOING && h->attached) {
+			if (h->ret)
+				unregister_kretprobe(&h->krp);
+			else
+				unregister_kprobe(&h->kp);
+			h->attached = false;
+		} else if (state == MODULE_STATE_COMING && !h->attached) {
+			int err = vnacct_register_kp(h);
+
+			if (err)
+				pr_warn("cannot attach to %s in %s (%d)\n",
+					h->func, mod->name, err);
+			h->attached = !err;
+		}
+	}
+	mutex_unlock(&vnacct_kp_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block vnacct_module_nb = {
+	.notifier_call = vnacct_module_event,
+};
+
+static bool vnacct_module_nb_registered;
+
 void vnacct_hooks_exit(void)
 {
 	struct kretprobe *krps[ARRAY_SIZE(vnacct_kps)];
@@ -481,6 +552,12 @@ void vnacct_hooks_exit(void)
 	 * is inside a handler) instead of one per probe, which under load
 	 * made unloading take minutes.
 	 */
+	if (vnacct_module_nb_registered) {
+		/* returns once no notifier call is running */
+		unregister_module_notifier(&vnacct_module_nb);
+		vnacct_module_nb_registered = false;
+	}
+	mutex_lock(&vnacct_kp_lock);
 	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
 		struct vnacct_kp_hook *h = &vnacct_kps[i];
 
@@ -494,6 +571,7 @@ void vnacct_hooks_exit(void)
 	}
 	unregister_kprobes(kps, nkp);
 	unregister_kretprobes(krps, nkrp);
+	mutex_unlock(&vnacct_kp_lock);
 	for (i = 0; i < ARRAY_SIZE(vnacct_tps); i++) {
 		if (!vnacct_tps[i].attached)
 			continue;
@@ -526,6 +604,7 @@ int vnacct_hooks_init(void)
 		}
 		h->attached = true;
 	}
+	mutex_lock(&vnacct_kp_lock);
 	for (i = 0; i < ARRAY_SIZE(vnacct_kps); i++) {
 		struct vnacct_kp_hook *h = &vnacct_kps[i];
 
@@ -537,6 +616,11 @@ int vnacct_hooks_init(void)
 			continue;
 		}
 		h->attached = true;
+	}
+	mutex_unlock(&vnacct_kp_lock);
+	if (!first_err) {
+		first_err = register_module_notifier(&vnacct_module_nb);
+		vnacct_module_nb_registered = !first_err;
 	}
 	if (first_err) {
 		pr_err("cannot attach to %s; not loading\n", missing);

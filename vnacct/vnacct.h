@@ -40,6 +40,8 @@
  * @VNACCT_HOOK_BR_PASS_FRAME_UP: kprobe br_pass_frame_up (to the host stack)
  * @VNACCT_HOOK_KFREE_SKB_PARTIAL: kprobe kfree_skb_partial (an skb merged
  *	into another: TCP coalescing, GRO)
+ * @VNACCT_HOOK_KFREE_SKB_DIRECT: kprobe __kfree_skb (a free with no
+ *	tracepoint: TCP's pure ACKs, read and collapsed data)
  * @VNACCT_HOOK_SKB_CONSUME_UDP: kprobe skb_consume_udp (a UDP reader took a
  *	datagram; linear ones are copied without skb_copy_datagram_iter)
  * @VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER: kretprobe skb_copy_datagram_iter (the
@@ -68,6 +70,7 @@ enum vnacct_hook_id {
 	VNACCT_HOOK_BR_DEV_QUEUE_PUSH_XMIT,
 	VNACCT_HOOK_BR_PASS_FRAME_UP,
 	VNACCT_HOOK_KFREE_SKB_PARTIAL,
+	VNACCT_HOOK_KFREE_SKB_DIRECT,
 	VNACCT_HOOK_SKB_CONSUME_UDP,
 	VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER,
 	VNACCT_HOOK_COUNT,
