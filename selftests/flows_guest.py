@@ -339,6 +339,13 @@ got = 0
 for i in range(n):
     tx.sendto(b"q" * 300, ("127.0.0.1", 7001))
     got += len(rx.recv(4096)) == 300
+# 20000-byte datagrams are built in page fragments on lo: the reader copies
+# them with skb_copy_datagram_iter() out of UDP's receive queue.
+rb = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+rb.bind(("127.0.0.1", 7005))
+for i in range(10):
+    tx.sendto(b"b" * 20000, ("127.0.0.1", 7005))
+big = sum(len(rb.recv(65536)) for i in range(10))
 ls = socket.socket(); ls.bind(("127.0.0.1", 7003)); ls.listen(1)
 c = socket.socket(); c.bind(("127.0.0.1", 7004)); c.connect(("127.0.0.1", 7003))
 s, _ = ls.accept()
@@ -350,7 +357,7 @@ while True:
     if not d:
         break
     read += len(d)
-print(got, read)
+print(got, read, big)
 """
 
 
@@ -361,7 +368,7 @@ def loopback():
     import subprocess
     out = subprocess.run(["python3", "-c", LOOP, "200"], capture_output=True,
                          text=True, check=True).stdout
-    got, read = [int(x) for x in out.split()]
+    got, read, big = [int(x) for x in out.split()]
     rows = table("flows")
     u = find_flows(rows, dir="local", proto="udp", src="127.0.0.1",
                    sport=7002, dport=7001)
@@ -370,6 +377,13 @@ def loopback():
          f"loopback udp: 200 datagrams, {200 * 328} IP bytes, "
          f"{200 * 300} B copied to the reader "
          f"({[(f['packets'], f['bytes'], f['copy_sock_B']) for f in u]})")
+    b = find_flows(rows, dir="local", proto="udp", src="127.0.0.1",
+                   sport=7002, dport=7005)
+    t.ok(big == 200000 and len(b) == 1 and b[0]["packets"] == 10 and
+         b[0]["bytes"] == 10 * 20028 and b[0]["copy_sock_B"] == 200000,
+         f"loopback udp, non-linear 20000 B datagrams: 10 packets, "
+         f"{10 * 20028} IP bytes, 200000 B copied "
+         f"({[(f['packets'], f['bytes'], f['copy_sock_B']) for f in b]})")
     c = find_flows(rows, dir="local", proto="tcp", src="127.0.0.1",
                    sport=7004, dport=7003)
     t.ok(read == 100000 and len(c) == 1 and c[0]["copy_sock_B"] == read,

@@ -545,7 +545,12 @@ void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1)
 	if (!pkt)
 		return;
 	pi = vnacct_info_of(pkt);
-	to_guest = vnacct_dev_is_tun(skb->dev);
+	/*
+	 * Not skb->dev: in a socket's receive queue that field holds other
+	 * data (UDP keeps its dev_scratch there).  A packet queued on a tap
+	 * is read by the guest side, anything else by a socket.
+	 */
+	to_guest = pi->guest_ifindex;
 	kind = to_guest ? VNACCT_COPY_TO_GUEST : VNACCT_COPY_TO_SOCKET;
 	if (pkt->stage == VNACCT_STAGE_EXITED) {
 		/* A later part of a read: straight to the flow. */
