@@ -115,23 +115,74 @@ def table_rows(s):
 HEAD = ["workload", "no module", "vnacct all stages", "vnacct sample 16",
         "bpftrace peer", "no-module max/min", "vnacct ns/pkt (all / 1:16)"]
 SHEAD = ["flows", "pkt/s no module", "pkt/s vnacct", "ratio",
-         "vnacct ns/pkt", "flows in table", "flows_full"]
+         "max/min (none / vnacct)",
+         "read/sent (none / vnacct)", "vnacct ns/pkt",
+         "VM CPU ns/pkt (none / vnacct)", "flows in table", "memory_bytes",
+         "flows_full"]
+RHEAD = ["paced pkt/s", "sent pkt/s (none / vnacct)",
+         "VM CPU busy (none / vnacct)", "VM CPU ns/pkt (none / vnacct)",
+         "extra ns/pkt", "vnacct ns/pkt", "vnacct CPU"]
+
+
+def med(recs, key):
+    v = [key(r) for r in recs]
+    return statistics.median(v) if v else None
+
+
+def npp(r):
+    return r["probe_ns"] / max(r["packets_seen"], 1)
+
+
+def pairs(recs, key):
+    """(value of key, no-module records, vnacct records) per key value."""
+    for k in sorted({r[key] for r in recs}):
+        b = [r for r in recs if r[key] == k and r["config"] == "none"]
+        v = [r for r in recs if r[key] == k and r["config"] == "vnacct"]
+        if b and v:
+            yield k, b, v
+
+
+def spread(recs):
+    v = [r["pps"] for r in recs]
+    return max(v) / min(v) if min(v) else 0
 
 
 def scale_rows(res):
     rows = []
-    for n in sorted({r["flows"] for r in res["scale"]}):
-        b = [r for r in res["scale"] if r["flows"] == n and
-             r["config"] == "none"]
-        v = [r for r in res["scale"] if r["flows"] == n and
-             r["config"] == "vnacct"]
-        if not b or not v:
-            continue
-        b, v = b[0], v[0]
-        rows.append([f"{n:,}", f"{b['pps']:,.0f}", f"{v['pps']:,.0f}",
-                     f"{100 * v['pps'] / b['pps']:.1f} %",
-                     f"{v['probe_ns'] / max(v['packets_seen'], 1):,.0f}",
-                     f"{v['flows_in_table']:,}", f"{v['flows_full']:,}"])
+    for n, b, v in pairs(res.get("scale", []), "flows"):
+        bp, vp = med(b, lambda r: r["pps"]), med(v, lambda r: r["pps"])
+
+        def rd(x):
+            return med(x, lambda r: r.get("received", 0) / max(r["sent"],
+                                                               1))
+        rows.append([
+            f"{n:,}", f"{bp:,.0f}", f"{vp:,.0f}", f"{100 * vp / bp:.1f} %",
+            f"{spread(b):.2f} / {spread(v):.2f}",
+            f"{100 * rd(b):.0f} % / {100 * rd(v):.0f} %",
+            f"{med(v, npp):,.0f}",
+            f"{med(b, lambda r: r.get('cpu_ns_per_pkt', 0)):,.0f} / "
+            f"{med(v, lambda r: r.get('cpu_ns_per_pkt', 0)):,.0f}",
+            f"{max(r['flows_in_table'] for r in v):,}",
+            f"{v[0]['memory_bytes'] / 2**20:,.0f} MiB",
+            f"{sum(r['flows_full'] for r in v):,}"])
+    return rows
+
+
+def rate_rows(res):
+    rows = []
+    for rate, b, v in pairs(res.get("rates", []), "rate"):
+        cb = med(b, lambda r: r["cpu_ns_per_pkt"])
+        cv = med(v, lambda r: r["cpu_ns_per_pkt"])
+        rows.append([
+            f"{rate:,}",
+            f"{med(b, lambda r: r['pps']):,.0f} / "
+            f"{med(v, lambda r: r['pps']):,.0f}",
+            f"{100 * med(b, lambda r: r['cpu_util']):.1f} % / "
+            f"{100 * med(v, lambda r: r['cpu_util']):.1f} %",
+            f"{cb:,.0f} / {cv:,.0f}", f"{cv - cb:+,.0f}",
+            f"{med(v, npp):,.0f}",
+            f"{100 * med(v, lambda r: r['probe_ns'] / r['seconds'] / 1e9):.1f}"
+            " %"])
     return rows
 
 
@@ -172,13 +223,14 @@ def plot(res, s, png):
     a.legend(fontsize=8, loc="lower left")
     sc = [r for r in res["scale"] if r["config"] == "vnacct"]
     if sc:
-        xs = [r["flows"] for r in sc]
-        b.plot(xs, [r["probe_ns"] / max(r["packets_seen"], 1) for r in sc],
-               "o-")
+        xs = sorted({r["flows"] for r in sc})
+        b.plot(xs, [med([r for r in sc if r["flows"] == n], npp)
+                    for n in xs], "o-", label="vs concurrent flows")
         b.set_xscale("log")
-        b.set_xlabel("concurrent flows")
+        b.set_xlabel("concurrent flows (full speed)")
         b.set_ylabel("vnacct probe ns per packet")
         b.set_title("cost per packet vs flows")
+        b.set_ylim(bottom=0)
     fig.suptitle(f"vnacct bench, {res['kernel']}, {res['cpus']} vCPUs "
                  f"(QEMU TCG: ratios only)", fontsize=10)
     fig.tight_layout()
@@ -199,11 +251,16 @@ def main():
     date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(
         os.path.getmtime(src)))
     os.makedirs(outdir, exist_ok=True)
+    rows, srows, rrows = table_rows(s), scale_rows(res), rate_rows(res)
     json.dump({"summary": s, "targets": tg, "hooks": hk,
                "kernel": res["kernel"], "date": date, "machine": machine,
-               "scale": res["scale"]},
+               "tables": {"bench": {"head": HEAD, "rows": rows},
+                          "scale_flows": {"head": SHEAD, "rows": srows},
+                          "scale_rate": {"head": RHEAD, "rows": rrows}},
+               "scale": res["scale"], "rates": res.get("rates", []),
+               "durations_s": {k: res.get(k) for k in (
+                   "matrix_s", "scale_s", "rates_s")}},
               open(os.path.join(outdir, "summary.json"), "w"), indent=1)
-    rows, srows = table_rows(s), scale_rows(res)
     hrows = [[k, f"{h:,}", f"{ns / h if h else 0:,.0f}",
               f"{100 * sh:.1f} %"] for k, h, ns, sh in hk[:8]]
     trows = [[t, "met" if ok else "MISSED"] for t, v, ok in tg]
@@ -216,7 +273,10 @@ def main():
     md = (f"vnacct bench {date}, kernel {res['kernel']}, {machine}; "
           f"{res['reps']} interleaved repetitions of {res['secs']} s, "
           f"medians (ratio to no module)\n\n" + md_table(HEAD, rows) +
-          "\n\nscale\n\n" + md_table(SHEAD, srows) + "\n\ntargets\n\n" +
+          "\n\nscale: flows (loopback UDP at full speed, 16 B datagrams, "
+          "one flow per destination 127.x.y.z)\n\n" + md_table(SHEAD, srows) +
+          "\n\nscale: packet rate (paced loopback UDP, 100 flows)\n\n" +
+          md_table(RHEAD, rrows) + "\n\ntargets\n\n" +
           md_table(["target", "result"], trows) + "\n\nwhere vnacct's time "
           "goes (all-stages runs)\n\n" +
           md_table(["hook", "hits", "ns/hit", "share"], hrows) +
@@ -227,6 +287,8 @@ def main():
     havepng = plot(res, s, os.path.join(outdir, "bench.png"))
     print(md)
     if rst:
+        max_flows = max([r.get("flows_max", 0) for r in res["scale"]] or
+                        [131072])
         doc = f""".. SPDX-License-Identifier: GPL-2.0
 
 ============
@@ -250,7 +312,8 @@ Configurations: ``none`` (module not loaded), ``vnacct`` (every stage),
 ``vnacct sample 16`` (``echo 'sample 16' > control``), ``bpftrace``
 (``bench/peer.bt``: per-skb entry and per-stage timestamps in BPF hash maps
 on the same tracepoints, histograms per stage; no flow keys).  ``ns/pkt`` is
-vnacct's own probe time (``stats``) per packet it saw; for the kretprobe
+vnacct's own probe time (``stats``: an estimate from one timed hit in 16
+per CPU) per packet it saw; for the kretprobe
 hooks (``skb_copy_datagram_iter`` …) it includes the probed function's own
 run time, and a vCPU descheduled by the host inside a probe adds to it, so
 it is an upper bound.  ``no-module max/min`` is the spread of the baseline's
@@ -262,14 +325,38 @@ Throughput and packet rate
 
 {rst_table(HEAD, rows)}
 
-Scale
-=====
+Scale: concurrent flows
+=======================
 
-One UDP socket sending 16-byte datagrams round-robin to N loopback
-addresses (127.x.y.z, one flow each; every flow created before the
-measurement), module loaded with ``max_flows=131072``.
+One UDP socket sending 16-byte datagrams as fast as it can, round-robin
+to N loopback destinations (127.x.y.z:7001, one flow each), one reader
+(``bench/run_vm.py``, ``Gen``).  The same sender and reader run without
+the module and with it (loaded with ``max_flows={max_flows}``, every flow
+created by a warm-up pass before the measurement), in
+{res.get('scale_reps', 1)} interleaved repetitions of {res['secs']} s;
+medians; ``max/min``: the spread of the repetitions.  ``read/sent``:
+datagrams the reader got per datagram sent (the rest were dropped at its
+full socket buffer).  ``VM CPU ns/pkt``: busy time of all vCPUs
+(``/proc/stat``) per datagram sent.  ``memory_bytes`` (``stats``) is
+allocated at load for ``max_flows`` records, whatever the number in use:
+it does not grow with the flows.
 
 {rst_table(SHEAD, srows) if srows else "(not run)"}
+
+Scale: packet rate
+==================
+
+The same generator with 100 flows, paced at each rate (the sender sleeps
+2 ms between catch-up bursts), without and with the module (default
+parameters), interleaved.  ``VM CPU busy``: share of the 2 vCPUs busy
+during the run; ``extra ns/pkt``: the difference of the VM's CPU time per
+packet with and without the module (``/proc/stat`` counts 10 ms ticks:
+at 300 pkt/s for 3 s one tick is 11,000 ns/pkt, and the host is shared,
+so only the larger rates say much); ``vnacct ns/pkt``: the module's own
+probe time per packet (``stats``); ``vnacct CPU``: that probe time as a
+share of one CPU.
+
+{rst_table(RHEAD, rrows) if rrows else "(not run)"}
 
 Targets (issue 5)
 =================

@@ -3,7 +3,8 @@
 """vnacct benchmark, the part that runs inside the VM (scripts/bench.sh
 boots it).  Four workloads under four configurations, in interleaved
 repetitions (the configuration order rotates every repetition), then the
-scale table.  Writes $VNACCT_OUT/bench.json; timings only (no pass/fail).
+scale tables: cost against concurrent flows (scale()) and against packet
+rate (rates()).  Writes $VNACCT_OUT/bench.json; timings only (no pass/fail).
 
 Workloads (higher is better):
   lo_udp_pps    iperf3 -u -l 16 -b 0 over loopback, datagrams sent/s
@@ -31,6 +32,9 @@ REPS = int(os.environ.get("BENCH_REPS", "3"))
 SECS = float(os.environ.get("BENCH_SECS", "3"))
 SCALE = [int(x) for x in os.environ.get("BENCH_SCALE",
                                         "1 100 10000 100000").split()]
+SCALE_REPS = int(os.environ.get("BENCH_SCALE_REPS", "2"))
+RATES = [int(x) for x in os.environ.get("BENCH_RATES",
+                                        "300 1000 3000").split()]
 CONFIGS = ["none", "vnacct", "vnacct_s16", "bpftrace"]
 WORKLOADS = ["lo_udp_pps", "lo_tcp_bps", "vhost_tcp_Bps", "vhost_udp_pps"]
 VG = f"{BIN}/vnacct-vhostguest"
@@ -230,103 +234,231 @@ def main_matrix(env, res):
             json.dump(res, f)
 
 
-SCALE_SEND = r'''
+SCALE_SEND = r"""
 import socket, sys, time
-n, secs = int(sys.argv[1]), float(sys.argv[2])
+n = int(sys.argv[1])
 dst = [("127.%d.%d.%d" % (1 + (i >> 16), (i >> 8) & 255, i & 255), 7001)
        for i in range(1, n + 1)]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.1", 7002))
 m = b"s" * 16
-for d in dst:
-    s.sendto(m, d)
-sys.stdout.write("warm\n"); sys.stdout.flush()
-sys.stdin.readline()
-sent, i, end = 0, 0, time.monotonic() + secs
-while True:
-    for _ in range(256):
-        s.sendto(m, dst[i]); i += 1
-        if i == n:
-            i = 0
-    sent += 256
-    if time.monotonic() >= end:
-        break
-print(sent / secs)
-'''
+print("ready", flush=True)
+for line in sys.stdin:
+    cmd = line.split()
+    if cmd[0] == "warm":
+        for d in dst:
+            s.sendto(m, d)
+        print("ok", flush=True)
+        continue
+    secs, rate = float(cmd[1]), float(cmd[2])
+    sent, i = 0, 0
+    t0 = time.monotonic()
+    end = t0 + secs
+    while True:
+        now = time.monotonic()
+        if now >= end:
+            break
+        # paced: catch up with rate * elapsed, then sleep 2 ms; rate 0:
+        # as fast as the socket takes them
+        todo = 256 if rate == 0 else int((now - t0) * rate) - sent
+        if todo <= 0:
+            time.sleep(0.002)
+            continue
+        for _ in range(todo):
+            s.sendto(m, dst[i])
+            i += 1
+            if i == n:
+                i = 0
+        sent += todo
+    print(sent, time.monotonic() - t0, flush=True)
+"""
 
-SCALE_RECV = r'''
-import socket
+SCALE_RECV = r"""
+import socket, sys, threading
 r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
 r.bind(("0.0.0.0", 7001))
-while True:
-    r.recv(64)
-'''
+lock = threading.Lock()
+n = [0]
+def rd():
+    while True:
+        r.recv(64)
+        with lock:
+            n[0] += 1
+threading.Thread(target=rd, daemon=True).start()
+print("ready", flush=True)
+for line in sys.stdin:
+    with lock:
+        print(n[0], flush=True)
+"""
+
+SCALE_MAX_FLOWS = 131072
 
 
-def scale_point(n):
-    recv = subprocess.Popen(["python3", "-c", SCALE_RECV])
-    time.sleep(1)
-    snd = subprocess.Popen(["python3", "-c", SCALE_SEND, str(n), str(SECS)],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                           text=True)
-    assert snd.stdout.readline().strip() == "warm"
-    time.sleep(0.5)
-    return recv, snd
+class Gen:
+    """One loopback UDP sender (16-byte datagrams round-robin over n
+    destinations 127.x.y.z:7001, one flow each) and one reader, kept
+    across configurations so that only the module changes."""
+
+    def __init__(self, n):
+        self.recv = subprocess.Popen(["python3", "-c", SCALE_RECV],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.snd = subprocess.Popen(["python3", "-c", SCALE_SEND, str(n)],
+                                    stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, text=True)
+        assert self.recv.stdout.readline().strip() == "ready"
+        assert self.snd.stdout.readline().strip() == "ready"
+
+    def cmd(self, p, line):
+        p.stdin.write(line + "\n")
+        p.stdin.flush()
+        return p.stdout.readline().split()
+
+    def warm(self):
+        """Creates every flow (a record is made at a flow's first exit)."""
+        self.cmd(self.snd, "warm")
+        time.sleep(0.5)
+
+    def run(self, secs, rate=0):
+        """Returns (sent, received, seconds)."""
+        r0 = int(self.cmd(self.recv, "x")[0])
+        sent, el = self.cmd(self.snd, f"run {secs} {rate}")
+        time.sleep(0.3)
+        return int(sent), int(self.cmd(self.recv, "x")[0]) - r0, float(el)
+
+    def close(self):
+        for p in (self.snd, self.recv):
+            p.kill()
+            p.wait()
 
 
-def scale(env, res):
-    """Cost per packet against the number of concurrent flows: one UDP
-    socket round-robin over n loopback destinations (127.x.y.z, each a
-    flow), every flow created in a warm-up pass before the measurement."""
-    maxf = 131072
-    for cfg in ("none", "vnacct"):
-        if cfg == "vnacct":
-            sh(f"insmod {KO} max_flows={maxf} max_packets=65536")
-        for n in SCALE:
-            if cfg == "vnacct":
-                control("reset")
-            recv, snd = scale_point(n)
-            st0 = stats() if cfg == "vnacct" else None
-            snd.stdin.write("go\n")
-            snd.stdin.flush()
-            pps = float(snd.communicate(timeout=300)[0].split()[-1])
-            rec = {"config": cfg, "flows": n, "pps": pps}
-            if st0:
-                st1 = stats()
-                d = delta(st0, st1)
-                rec["probe_ns"] = probe_ns(d)
-                rec["packets_seen"] = seen(d)
-                rec["flows_in_table"] = st1["flows"]
-                rec["flows_full"] = d["flows_full"]
-                rec["memory_bytes"] = st1["memory_bytes"]
-            recv.kill()
-            recv.wait()
-            res["scale"].append(rec)
-            log(f"scale {cfg} {n} flows: {pps:.0f} pps "
-                f"{rec.get('probe_ns', 0) / max(rec.get('packets_seen', 1), 1):.0f} ns/pkt")
-        if cfg == "vnacct":
-            sh("rmmod vnacct")
+def cpu_busy():
+    """(busy, total) jiffies of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def measure(gen, cfg, secs, rate=0):
+    st0 = stats() if cfg == "vnacct" else None
+    c0 = cpu_busy()
+    sent, got, el = gen.run(secs, rate)
+    c1 = cpu_busy()
+    hz = os.sysconf("SC_CLK_TCK")
+    busy_s = (c1[0] - c0[0]) / hz
+    rec = {"config": cfg, "sent": sent, "received": got, "seconds": el,
+           "pps": sent / el, "rate": rate,
+           "cpu_busy_s": busy_s,
+           "cpu_util": (c1[0] - c0[0]) / max(c1[1] - c0[1], 1),
+           "cpu_ns_per_pkt": busy_s * 1e9 / max(sent, 1)}
+    if st0:
+        st1 = stats()
+        d = delta(st0, st1)
+        rec["probe_ns"] = probe_ns(d)
+        rec["packets_seen"] = seen(d)
+        rec["flows_in_table"] = st1["flows"]
+        rec["flows_full"] = d["flows_full"]
+        rec["memory_bytes"] = st1["memory_bytes"]
+        rec["flows_max"] = st1["flows_max"]
+    return rec
+
+
+def insmod(params):
+    t0 = time.time()
+    sh(f"insmod {KO} {params}")
+    return time.time() - t0
+
+
+def scale(res):
+    """Cost against the number of concurrent flows: for each n, the same
+    sender and reader run without the module and with it (loaded with
+    max_flows=131072 and every flow created by a warm-up pass), in
+    SCALE_REPS interleaved repetitions at full speed."""
+    for n in SCALE:
+        gen = Gen(n)
+        try:
+            for rep in range(SCALE_REPS):
+                order = ["none", "vnacct"][::1 if rep % 2 == 0 else -1]
+                for cfg in order:
+                    if cfg == "vnacct":
+                        lt = insmod(f"max_flows={SCALE_MAX_FLOWS} "
+                                    f"max_packets=65536")
+                        t0 = time.time()
+                        gen.warm()
+                        wt = time.time() - t0
+                    rec = measure(gen, cfg, SECS)
+                    rec.update(flows=n, rep=rep)
+                    if cfg == "vnacct":
+                        rec.update(load_s=lt, warm_s=wt)
+                        if n <= 2 and rep == 0:
+                            rec["flows_file"] = open(
+                                "/sys/kernel/debug/vnacct/flows").read()
+                            log(rec["flows_file"])
+                        sh("rmmod vnacct")
+                    res["scale"].append(rec)
+                    npp = rec.get("probe_ns", 0) / max(
+                        rec.get("packets_seen", 1), 1)
+                    log(f"scale {n} flows rep {rep} {cfg}: {rec['pps']:.0f} "
+                        f"pps, received {rec['received']}, {npp:.0f} ns/pkt")
+        finally:
+            gen.close()
+
+
+def rates(res):
+    """Cost against packet rate: a paced sender (RATES pkt/s, 100 flows)
+    without and with the module (default parameters), interleaved: the
+    module's own ns/pkt and its share of a CPU, and the CPU time the VM
+    spent per packet (all CPUs, /proc/stat) in each configuration."""
+    gen = Gen(100)
+    try:
+        for rep in range(SCALE_REPS):
+            for rate in RATES:
+                order = ["none", "vnacct"][::1 if rep % 2 == 0 else -1]
+                for cfg in order:
+                    if cfg == "vnacct":
+                        insmod("")
+                        gen.warm()
+                    rec = measure(gen, cfg, SECS, rate)
+                    rec.update(rep=rep, flows=100)
+                    if cfg == "vnacct":
+                        sh("rmmod vnacct")
+                    res["rates"].append(rec)
+                    npp = rec.get("probe_ns", 0) / max(
+                        rec.get("packets_seen", 1), 1)
+                    log(f"rate {rate} rep {rep} {cfg}: {rec['pps']:.0f} pps"
+                        f", cpu {100 * rec['cpu_util']:.1f} %, "
+                        f"{rec['cpu_ns_per_pkt']:.0f} cpu ns/pkt, "
+                        f"{npp:.0f} probe ns/pkt")
+    finally:
+        gen.close()
 
 
 def main():
     res = {"kernel": os.uname().release, "cpus": os.cpu_count(),
-           "reps": REPS, "secs": SECS, "runs": [], "scale": []}
+           "reps": REPS, "secs": SECS, "scale_reps": SCALE_REPS,
+           "runs": [], "scale": [], "rates": []}
     sh("rmmod vnacct", check=False)
     env = Env()
     env.topology()
     t0 = time.time()
-    env.calibrate()
     if REPS:
+        env.calibrate()
         main_matrix(env, res)
     res["matrix_s"] = time.time() - t0
     t1 = time.time()
     if SCALE:
-        scale(env, res)
+        scale(res)
     res["scale_s"] = time.time() - t1
+    t2 = time.time()
+    if RATES:
+        rates(res)
+    res["rates_s"] = time.time() - t2
     with open(f"{OUT}/bench.json", "w") as f:
         json.dump(res, f)
-    log(f"bench: matrix {res['matrix_s']:.0f} s, scale {res['scale_s']:.0f} s")
+    log(f"bench: matrix {res['matrix_s']:.0f} s, scale {res['scale_s']:.0f} "
+        f"s, rates {res['rates_s']:.0f} s")
 
 
 main()

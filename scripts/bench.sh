@@ -4,6 +4,8 @@
 # prints and records numbers, and fails only when it cannot run.
 #   BENCH_REPS (3)  interleaved repetitions     BENCH_SECS (3) s per workload
 #   BENCH_SCALE ("1 100 10000 100000")          flow counts of the scale table
+#   BENCH_SCALE_REPS (2)  interleaved repetitions of the scale tables
+#   BENCH_RATES ("300 1000 3000")               paced rates, pkt/s
 # Writes bench/results/{bench.json,summary.json,bench.md,bench.png} and
 # Documentation/bench.rst.
 set -euo pipefail
@@ -22,7 +24,9 @@ make -s userspace >/dev/null
 out=$top/build/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 cmd="BENCH_REPS=${BENCH_REPS:-3} BENCH_SECS=${BENCH_SECS:-3}"
-cmd+=" BENCH_SCALE='${BENCH_SCALE:-1 100 10000 100000}' python3 bench/run_vm.py"
+cmd+=" BENCH_SCALE='${BENCH_SCALE:-1 100 10000 100000}'"
+cmd+=" BENCH_SCALE_REPS=${BENCH_SCALE_REPS:-2}"
+cmd+=" BENCH_RATES='${BENCH_RATES:-300 1000 3000}' python3 bench/run_vm.py"
 # 3 GiB: the scale table loads the module with 131072 flow records (1.4 GiB).
 selftests/vm-run.sh -t 1500 -m 3072 -c 2 -o "$out/vm" 6.12 "$cmd"
 
