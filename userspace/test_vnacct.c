@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unit tests (TAP) of the vnacct CLI's argument parsing and output
- * formatting; the netlink half is left out (VNACCT_NO_MAIN).
+ * formatting, and of the flow reply parser shared with vnacctd (a message
+ * built with libmnl, no socket); the CLI's main is left out
+ * (VNACCT_NO_MAIN).
  */
 #define VNACCT_NO_MAIN
 #include "vnacct.c"
@@ -86,6 +88,65 @@ static int words(const char *s)
 		in = *s != ' ';
 	}
 	return k;
+}
+
+static void put_bucket(struct nlmsghdr *nlh, uint64_t lo, uint64_t hi,
+		       uint64_t count)
+{
+	struct nlattr *b = mnl_attr_nest_start(nlh, VNACCT_A_HIST_BUCKET);
+
+	mnl_attr_put_u64(nlh, VNACCT_A_BUCKET_LOWER, lo);
+	mnl_attr_put_u64(nlh, VNACCT_A_BUCKET_UPPER, hi);
+	mnl_attr_put_u64(nlh, VNACCT_A_BUCKET_COUNT, count);
+	mnl_attr_nest_end(nlh, b);
+}
+
+/* A dump message as the module builds it: one flow, one stage. */
+static void parse_checks(void)
+{
+	static char buf[4096];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlattr *st, *h;
+	struct flows fl = { 0 };
+	const struct hsum *r;
+
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct genlmsghdr));
+	mnl_attr_put_u32(nlh, VNACCT_A_FLOW_ID, 42);
+	mnl_attr_put_u8(nlh, VNACCT_A_FLOW_FAMILY, AF_INET);
+	mnl_attr_put_u8(nlh, VNACCT_A_FLOW_PROTO, 17);
+	mnl_attr_put_u16(nlh, VNACCT_A_FLOW_SPORT, htons(5001));
+	mnl_attr_put_u64(nlh, VNACCT_A_FLOW_PACKETS, 9);
+	st = mnl_attr_nest_start(nlh, VNACCT_A_FLOW_STAGE);
+	mnl_attr_put_u32(nlh, VNACCT_A_STAGE_ID, VNACCT_STAGE_QDISC);
+	mnl_attr_put_u64(nlh, VNACCT_A_STAGE_PACKETS, 9);
+	h = mnl_attr_nest_start(nlh, VNACCT_A_STAGE_RESIDENCY);
+	mnl_attr_put_u64(nlh, VNACCT_A_HIST_COUNT, 9);
+	mnl_attr_put_u64(nlh, VNACCT_A_HIST_SUM, 123456);
+	/* 1000 ns is inside [960, 1023]: that bucket counts under 2.5 us */
+	put_bucket(nlh, 0, 63, 1);
+	put_bucket(nlh, 896, 959, 2);
+	put_bucket(nlh, 960, 1023, 3);
+	put_bucket(nlh, 1 << 20, (1 << 20) + 131071, 2);
+	put_bucket(nlh, 1ULL << 35, UINT64_MAX, 1);
+	mnl_attr_nest_end(nlh, h);
+	mnl_attr_nest_end(nlh, st);
+	ok(flow_cb(nlh, &fl) == MNL_CB_OK && fl.n == 1 && fl.v[0].id == 42 &&
+	   fl.v[0].sport == 5001 && fl.v[0].packets == 9 &&
+	   fl.v[0].stages == 1u << VNACCT_STAGE_QDISC,
+	   "flow_cb parses a flow with a stage nest");
+	r = &fl.v[0].stage[VNACCT_STAGE_QDISC];
+	ok(r->count == 9 && r->sum == 123456 && r->buckets,
+	   "stage histogram count, sum and buckets");
+	ok(vnl_le_ns[0] == 250 && vnl_le_ns[2] == 1000 &&
+	   vnl_le_ns[VNL_LE_N - 1] == 10000000000ULL, "le bounds 250 ns .. 10 s");
+	ok(r->le[0] == 1 && r->le[2] == 2 && r->le[3] == 3 &&
+	   r->le[12] == 2 && r->le[1] == 0,
+	   "buckets fold under the first le >= their upper bound "
+	   "(straddling bucket to the next le, overflow only in +Inf)");
+	ok(r->le[0] + r->le[1] + r->le[2] + r->le[3] + r->le[12] == 8 &&
+	   !fl.v[0].res.buckets, "8 of 9 values in finite buckets; no "
+	   "residency nest, no buckets");
+	free(fl.v);
 }
 
 int main(void)
@@ -190,6 +251,7 @@ int main(void)
 	   strstr(out, "reset") && strstr(out, "config") &&
 	   strstr(out, "--json") && strstr(out, "--csv"),
 	   "--help names every command and format");
+	parse_checks();
 	printf("1..%d\n", n);
 	return failed != 0;
 }

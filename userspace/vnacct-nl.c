@@ -339,7 +339,7 @@ static int flow_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
-static int flow_cb(const struct nlmsghdr *nlh, void *data)
+int flow_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *a[VNACCT_A_FLOW_MAX + 1] = { 0 };
 	struct tb t = { a, VNACCT_A_FLOW_MAX };

@@ -94,6 +94,8 @@ struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint8_t cmd,
 			uint16_t flags);
 /* Sends @nlh and runs @cb on each reply; -1 with errno (and nl->extack). */
 int nl_run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+/* mnl_cb_t: appends the flow in @nlh to the struct flows @data */
+int flow_cb(const struct nlmsghdr *nlh, void *data);
 /* A dump of every flow (of @ifindex, 0: all) into @fl, retried while the
  * kernel flags it interrupted; -1 with errno on error.
  */
