@@ -321,6 +321,12 @@ def gso():
          f[0]["gso_segs"] > f[0]["gso_pkts"],
          f"gso: super-packets segmented in software are followed "
          f"({[(x['gso_pkts'], x['gso_segs']) for x in f]})")
+    # skb_segment() copies each segment's headers (Ethernet 14, IPv4 20,
+    # TCP 32 with timestamps); the payload stays in shared page fragments.
+    t.ok(len(f) == 1 and f[0]["gso_segs"] > 0 and
+         f[0]["copy_seg_B"] == 66 * f[0]["gso_segs"],
+         f"gso: segmentation copied 66 header bytes per segment "
+         f"({[(x['copy_seg_B'], x['gso_segs']) for x in f]})")
     # Every segment the peer's TCP received (SYN and FIN included: the
     # only connection into ext meanwhile) is one packet of the flow.
     t.ok(len(f) == 1 and f[0]["packets"] == segs,

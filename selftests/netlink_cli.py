@@ -92,8 +92,8 @@ def cli_vs_debugfs():
     r = run(f"{CLI} --csv flows")
     lines = r.stdout.splitlines()
     t.ok(r.returncode == 0 and len(lines) == len(dbg) + 1 and
-         all(len(x.split(",")) == 27 for x in lines),
-         f"--csv: header + {len(dbg)} rows of 27 fields")
+         all(len(x.split(",")) == 30 for x in lines),
+         f"--csv: header + {len(dbg)} rows of 30 fields")
     r = run(f"{CLI} flows proto udp dst 10.9.0.2 sort bytes -n 1")
     t.ok(r.returncode == 0 and len(r.stdout.splitlines()) == 2,
          "flows with filters, sort and -n")

@@ -213,17 +213,17 @@ int main(void)
 
 	out = capture(do_flows, &fl);
 	nl = strchr(out, '\n');
-	ok(!strncmp(out, "id ", 3) && words(out) == 27,
-	   "table header has the 27 debugfs flows columns");
-	ok(nl && words(nl + 1) == 27, "a table row has 27 columns");
+	ok(!strncmp(out, "id ", 3) && words(out) == 30,
+	   "table header has the 30 debugfs flows columns");
+	ok(nl && words(nl + 1) == 30, "a table row has 30 columns");
 	ok(strstr(out, "10.0.0.1") && strstr(out, "fd00::2") &&
 	   strstr(out, "from_guest") && strstr(out, "non-ip"),
 	   "addresses, direction and protocol are printed");
 	out = capture(do_csv, &fl);
 	nl = strchr(out, '\n');
-	ok(count_char(out, ',', nl) == 26 && nl &&
-	   count_char(nl + 1, ',', strchr(nl + 1, '\n')) == 26,
-	   "CSV header and rows have 27 fields");
+	ok(count_char(out, ',', nl) == 29 && nl &&
+	   count_char(nl + 1, ',', strchr(nl + 1, '\n')) == 29,
+	   "CSV header and rows have 30 fields");
 	out = capture(do_json, &fl);
 	ok(out[0] == '[' && count_char(out, '{', NULL) == count_char(out, '}', NULL) &&
 	   strstr(out, "\"packets\":100") && strstr(out, "\"stage\":\"guest_tx\""),

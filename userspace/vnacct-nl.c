@@ -27,7 +27,7 @@ const char *const stage_names[VNACCT_STAGE_COUNT] = {
 };
 const char *const dir_names[3] = { "local", "to_guest", "from_guest" };
 const char *const copy_names[VNACCT_COPY_COUNT] = {
-	"from_guest", "to_guest", "to_socket",
+	"from_guest", "to_guest", "to_socket", "linearize", "cow", "segment",
 };
 
 /* 250 ns .. 10 s in 1-2.5-5 steps */

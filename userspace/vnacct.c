@@ -302,7 +302,7 @@ static void addr_str(const struct flow *f, const unsigned char *a, char *buf,
 /* the columns of debugfs "flows", in its order, with their table widths
  * (negative: left-aligned); dir, proto, src and dst are strings
  */
-#define FLOW_NCOLS 27
+#define FLOW_NCOLS 30
 static const struct {
 	const char *name;
 	int width;
@@ -312,6 +312,7 @@ static const struct {
 	{ "dport", -5 }, { "packets", 12 }, { "bytes", 14 }, { "drops", 8 },
 	{ "reason", 6 }, { "gso_pkts", 8 }, { "gso_segs", 8 },
 	{ "copy_in_B", 14 }, { "copy_out_B", 14 }, { "copy_sock_B", 14 },
+	{ "copy_lin_B", 12 }, { "copy_cow_B", 12 }, { "copy_seg_B", 12 },
 	{ "copy_ns", 14 }, { "res_p50_ns", 12 }, { "res_p90_ns", 12 },
 	{ "res_p99_ns", 12 }, { "res_p999_ns", 12 }, { "res_max_ns", 12 },
 	{ "drtt_n", 8 }, { "drtt_p50_ns", 12 }, { "drtt_p99_ns", 12 },
@@ -339,7 +340,8 @@ static void flow_values(const struct flow *f, char v[FLOW_NCOLS][48])
 		f->id, f->netns, f->ifindex, 0, 0, 0, f->sport, 0, f->dport,
 		f->packets, f->bytes, f->drops, f->drop_reason, f->gso_packets,
 		f->gso_segs, f->copy_bytes[0], f->copy_bytes[1],
-		f->copy_bytes[2], flow_copy_ns(f), f->res.p50, f->res.p90,
+		f->copy_bytes[2], f->copy_bytes[3], f->copy_bytes[4],
+		f->copy_bytes[5], flow_copy_ns(f), f->res.p50, f->res.p90,
 		f->res.p99, f->res.p999, f->res.max, f->drtt.count,
 		f->drtt.p50, f->drtt.p99,
 	};

@@ -28,6 +28,9 @@
 #include "tracker.h"
 #include "vnacct.h"
 
+/* the host's own copies, the last kinds of &enum vnacct_copy */
+#define VNACCT_KCOPY_KINDS	(VNACCT_COPY_COUNT - VNACCT_COPY_LINEARIZE)
+
 /* &vnacct_pkt.stage of a packet that has left but whose skb lives on */
 #define VNACCT_STAGE_EXITED	(VNACCT_STAGE_COUNT + 1)
 
@@ -59,6 +62,9 @@ enum vnacct_origin {
  * @origin: &enum vnacct_origin
  * @copy_kind: &enum vnacct_copy of the tracker entry's copy counters
  * @gso_seg: a segment of a GSO packet vnacct followed (1: the first)
+ * @kcopy_bytes: bytes of the host's own copies (linearize, COW, segment),
+ *	indexed from %VNACCT_COPY_LINEARIZE (saturating)
+ * @kcopy_ns: time those copies took, ns (saturating)
  *
  * Owned, like the tracker entry, by the one CPU processing the skb.
  */
@@ -76,6 +82,8 @@ struct vnacct_pkt_info {
 	u8 origin;
 	u8 copy_kind;
 	u8 gso_seg;
+	u32 kcopy_bytes[VNACCT_KCOPY_KINDS];
+	u32 kcopy_ns[VNACCT_KCOPY_KINDS];
 };
 
 /**
@@ -281,6 +289,14 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
 		atomic64_add(pkt->copy_bytes, &f->copy_bytes[pi->copy_kind]);
 		atomic64_add(pkt->copy_ns, &f->copy_ns[pi->copy_kind]);
 	}
+	for (i = 0; i < VNACCT_KCOPY_KINDS; i++) {
+		if (!pi->kcopy_bytes[i])
+			continue;
+		atomic64_add(pi->kcopy_bytes[i],
+			     &f->copy_bytes[VNACCT_COPY_LINEARIZE + i]);
+		atomic64_add(pi->kcopy_ns[i],
+			     &f->copy_ns[VNACCT_COPY_LINEARIZE + i]);
+	}
 	vnacct_hist_add(&f->total, total);
 	vnacct_nl_residency(f, total);
 	for (i = 0; i < VNACCT_STAGE_COUNT; i++) {
@@ -415,6 +431,7 @@ void vnacct_acct_bridge_out(struct sk_buff *skb)
 {
 	const struct sk_buff *parent_skb = this_cpu_read(vnacct_cpu.br_skb);
 	struct vnacct_pkt *pkt, *parent;
+	struct vnacct_pkt_info *pi;
 
 	if (!parent_skb || parent_skb == skb ||
 	    vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb))
@@ -427,7 +444,11 @@ void vnacct_acct_bridge_out(struct sk_buff *skb)
 		atomic64_inc(&vnacct_ctr.untracked);
 		return;
 	}
-	*vnacct_info_of(pkt) = *vnacct_info_of(parent);
+	pi = vnacct_info_of(pkt);
+	*pi = *vnacct_info_of(parent);
+	/* The host's copies so far are the original's, counted with it. */
+	memset(pi->kcopy_bytes, 0, sizeof(pi->kcopy_bytes));
+	memset(pi->kcopy_ns, 0, sizeof(pi->kcopy_ns));
 	atomic64_inc(&vnacct_ctr.clones);
 }
 
@@ -493,10 +514,16 @@ static struct vnacct_pkt *vnacct_gso_segment(const struct sk_buff *skb,
 	g->info.gso_segs++;
 	pi->gso_segs = 0;
 	pi->gso_seg = min_t(u16, g->info.gso_segs, U8_MAX);
-	/* The copy that brought the packet in is its first segment's. */
+	/*
+	 * The copy that brought the packet in, and the host's copies
+	 * (segmentation included), are its first segment's.
+	 */
 	if (pi->gso_seg == 1) {
 		pkt->copy_bytes = g->pkt.copy_bytes;
 		pkt->copy_ns = g->pkt.copy_ns;
+	} else {
+		memset(pi->kcopy_bytes, 0, sizeof(pi->kcopy_bytes));
+		memset(pi->kcopy_ns, 0, sizeof(pi->kcopy_ns));
 	}
 	g->left--;
 	atomic64_inc(&vnacct_ctr.tracked);
@@ -568,6 +595,36 @@ void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1)
 	pi->copy_kind = kind;
 	vnacct_pkt_add_copy(pkt, bytes, t1 - t0);
 	vnacct_pkt_exit(pkt, t1, true, false, 0);
+}
+
+/*
+ * The host copied @bytes of @skb's data in @ns for its own needs (@kind:
+ * linearize, COW or segmentation): part of the packet's cost, counted
+ * with it when it exits, or straight to its flow when it has left.
+ */
+void vnacct_acct_kcopy(const struct sk_buff *skb, unsigned int kind,
+		       u32 bytes, u64 ns)
+{
+	struct vnacct_pkt_info *pi;
+	struct vnacct_pkt *pkt;
+	unsigned int k;
+	u64 b, n;
+
+	if (kind < VNACCT_COPY_LINEARIZE || kind >= VNACCT_COPY_COUNT)
+		return;
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (!pkt)
+		return;
+	if (pkt->stage == VNACCT_STAGE_EXITED) {
+		vnacct_flow_add_copy(pkt->flow, kind, bytes, ns);
+		return;
+	}
+	pi = vnacct_info_of(pkt);
+	k = kind - VNACCT_COPY_LINEARIZE;
+	b = (u64)pi->kcopy_bytes[k] + bytes;
+	n = (u64)pi->kcopy_ns[k] + ns;
+	pi->kcopy_bytes[k] = min_t(u64, b, U32_MAX);
+	pi->kcopy_ns[k] = min_t(u64, n, U32_MAX);
 }
 
 /*

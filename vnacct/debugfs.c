@@ -130,16 +130,18 @@ static int vnacct_flows_show(struct seq_file *m, void *v)
 {
 	struct vnacct_seq_priv *p = m->private;
 	const struct vnacct_flow *f = v;
+	s64 copy_ns = 0;
 	unsigned int c;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "%-6s %-10s %-7s %-10s %-6s %-39s %-5s %-39s %-5s",
 			   "id", "netns", "ifindex", "dir", "proto", "src",
 			   "sport", "dst", "dport");
-		seq_printf(m, " %12s %14s %8s %6s %8s %8s %14s %14s %14s %14s",
+		seq_printf(m, " %12s %14s %8s %6s %8s %8s %14s %14s %14s",
 			   "packets", "bytes", "drops", "reason", "gso_pkts",
-			   "gso_segs", "copy_in_B", "copy_out_B", "copy_sock_B",
-			   "copy_ns");
+			   "gso_segs", "copy_in_B", "copy_out_B", "copy_sock_B");
+		seq_printf(m, " %12s %12s %12s %14s", "copy_lin_B",
+			   "copy_cow_B", "copy_seg_B", "copy_ns");
 		seq_printf(m, " %12s %12s %12s %12s %12s %8s %12s %12s\n",
 			   "res_p50_ns", "res_p90_ns", "res_p99_ns",
 			   "res_p999_ns", "res_max_ns", "drtt_n", "drtt_p50_ns",
@@ -151,10 +153,12 @@ static int vnacct_flows_show(struct seq_file *m, void *v)
 		   atomic64_read(&f->packets), atomic64_read(&f->bytes),
 		   atomic64_read(&f->drops), atomic_read(&f->drop_reason),
 		   atomic64_read(&f->gso_packets), atomic64_read(&f->gso_segs));
-	for (c = 0; c < VNACCT_COPY_COUNT; c++)
-		seq_printf(m, " %14lld", atomic64_read(&f->copy_bytes[c]));
-	seq_printf(m, " %14lld", atomic64_read(&f->copy_ns[0]) +
-		   atomic64_read(&f->copy_ns[1]) + atomic64_read(&f->copy_ns[2]));
+	for (c = 0; c < VNACCT_COPY_COUNT; c++) {
+		seq_printf(m, c < VNACCT_COPY_LINEARIZE ? " %14lld" : " %12lld",
+			   atomic64_read(&f->copy_bytes[c]));
+		copy_ns += atomic64_read(&f->copy_ns[c]);
+	}
+	seq_printf(m, " %14lld", copy_ns);
 	vnacct_hist_snapshot(&f->total, &p->snap);
 	vnacct_seq_pcts(m, &p->snap);
 	seq_printf(m, " %12llu", p->snap.count ? p->snap.max : 0);

@@ -265,6 +265,10 @@ static int vnacct_krp_copy_enter(struct kretprobe_instance *ri,
 				 struct pt_regs *regs);
 static int vnacct_krp_copy_done(struct kretprobe_instance *ri,
 				struct pt_regs *regs);
+static int vnacct_krp_kcopy_enter(struct kretprobe_instance *ri,
+				  struct pt_regs *regs);
+static int vnacct_krp_kcopy_done(struct kretprobe_instance *ri,
+				 struct pt_regs *regs);
 
 #define VNACCT_KP(hook, mod, fn, handler) {				\
 	.id = VNACCT_HOOK_##hook,					\
@@ -306,6 +310,15 @@ static struct vnacct_kp_hook vnacct_kps[] = {
 		  vnacct_kp_udp_consumed),
 	VNACCT_KRP(SKB_COPY_DATAGRAM_ITER, NULL, skb_copy_datagram_iter,
 		   vnacct_krp_copy_enter, vnacct_krp_copy_done,
+		   sizeof(struct vnacct_copy_call)),
+	VNACCT_KRP(PSKB_PULL_TAIL, NULL, __pskb_pull_tail,
+		   vnacct_krp_kcopy_enter, vnacct_krp_kcopy_done,
+		   sizeof(struct vnacct_copy_call)),
+	VNACCT_KRP(PSKB_EXPAND_HEAD, NULL, pskb_expand_head,
+		   vnacct_krp_kcopy_enter, vnacct_krp_kcopy_done,
+		   sizeof(struct vnacct_copy_call)),
+	VNACCT_KRP(SKB_SEGMENT, NULL, skb_segment,
+		   vnacct_krp_kcopy_enter, vnacct_krp_kcopy_done,
 		   sizeof(struct vnacct_copy_call)),
 };
 
@@ -440,6 +453,71 @@ static int vnacct_krp_copy_done(struct kretprobe_instance *ri,
 		vnacct_acct_copy(call->skb, call->len, call->t0,
 				 ktime_get_ns());
 	vnacct_probe_end(VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER, t0);
+	return 0;
+}
+
+/*
+ * The host's own copies: __pskb_pull_tail(skb, delta) copies delta bytes
+ * of paged data into the linear area; pskb_expand_head(skb, nhead, ntail,
+ * gfp) copies headroom and linear data to a new head; skb_segment(skb,
+ * features) copies each segment's linear part (headers at least), known
+ * from the segment list it returns.
+ */
+static int vnacct_krp_kcopy_enter(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	struct vnacct_copy_call *call = (void *)ri->data;
+	enum vnacct_hook_id id = vnacct_krp_id(ri);
+	const struct sk_buff *skb;
+	u64 t0 = vnacct_probe_begin(id);
+
+	skb = (const void *)regs_get_kernel_argument(regs, 0);
+	call->skb = skb;
+	if (id == VNACCT_HOOK_PSKB_PULL_TAIL)
+		call->len = max_t(int, regs_get_kernel_argument(regs, 1), 0);
+	else if (id == VNACCT_HOOK_PSKB_EXPAND_HEAD)
+		call->len = skb_tail_pointer(skb) - skb->head;
+	else
+		call->len = 0;
+	call->t0 = ktime_get_ns();
+	vnacct_probe_end(id, t0);
+	return 0;
+}
+
+/* Bound on the segment list walk: a GSO packet has at most 64K segments. */
+#define VNACCT_MAX_SEGS	U16_MAX
+
+static int vnacct_krp_kcopy_done(struct kretprobe_instance *ri,
+				 struct pt_regs *regs)
+{
+	struct vnacct_copy_call *call = (void *)ri->data;
+	enum vnacct_hook_id id = vnacct_krp_id(ri);
+	unsigned long ret = regs_return_value(regs);
+	u64 t0 = vnacct_probe_begin(id), bytes = call->len;
+	unsigned int kind = VNACCT_COPY_LINEARIZE;
+
+	if (id == VNACCT_HOOK_PSKB_PULL_TAIL) {
+		if (!ret)
+			goto out;
+	} else if (id == VNACCT_HOOK_PSKB_EXPAND_HEAD) {
+		if (ret)
+			goto out;
+		kind = VNACCT_COPY_COW;
+	} else {
+		const struct sk_buff *seg = (const void *)ret;
+		unsigned int n = 0;
+
+		if (IS_ERR_OR_NULL(seg))
+			goto out;
+		/* Fresh segments, seen by no one else yet. */
+		for (; seg && n < VNACCT_MAX_SEGS; seg = seg->next, n++)
+			bytes += skb_headlen(seg);
+		kind = VNACCT_COPY_SEGMENT;
+	}
+	vnacct_acct_kcopy(call->skb, kind, min_t(u64, bytes, U32_MAX),
+			  ktime_get_ns() - call->t0);
+out:
+	vnacct_probe_end(id, t0);
 	return 0;
 }
 

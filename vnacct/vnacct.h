@@ -46,6 +46,12 @@
  *	datagram; linear ones are copied without skb_copy_datagram_iter)
  * @VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER: kretprobe skb_copy_datagram_iter (the
  *	copy into a guest or socket reader, timed)
+ * @VNACCT_HOOK_PSKB_PULL_TAIL: kretprobe __pskb_pull_tail (paged data pulled
+ *	into the linear area, timed)
+ * @VNACCT_HOOK_PSKB_EXPAND_HEAD: kretprobe pskb_expand_head (head copied to
+ *	a new buffer, timed)
+ * @VNACCT_HOOK_SKB_SEGMENT: kretprobe skb_segment (software segmentation,
+ *	timed)
  * @VNACCT_HOOK_COUNT: number of hooks
  */
 enum vnacct_hook_id {
@@ -73,6 +79,9 @@ enum vnacct_hook_id {
 	VNACCT_HOOK_KFREE_SKB_DIRECT,
 	VNACCT_HOOK_SKB_CONSUME_UDP,
 	VNACCT_HOOK_SKB_COPY_DATAGRAM_ITER,
+	VNACCT_HOOK_PSKB_PULL_TAIL,
+	VNACCT_HOOK_PSKB_EXPAND_HEAD,
+	VNACCT_HOOK_SKB_SEGMENT,
 	VNACCT_HOOK_COUNT,
 };
 

@@ -55,12 +55,21 @@ enum vnacct_stage {
  * @VNACCT_COPY_TO_GUEST: skb to guest memory (tun_put_user())
  * @VNACCT_COPY_TO_SOCKET: skb to a local socket reader
  *	(skb_copy_datagram_iter())
+ * @VNACCT_COPY_LINEARIZE: paged data pulled into the skb's linear area
+ *	(__pskb_pull_tail(): skb_linearize(), pskb_may_pull())
+ * @VNACCT_COPY_COW: the skb's head copied into a new buffer
+ *	(pskb_expand_head(): skb_cow(), unclone, headroom for a header)
+ * @VNACCT_COPY_SEGMENT: GSO packet segmented in software (skb_segment():
+ *	the segments' linear parts, headers at least)
  * @VNACCT_COPY_COUNT: number of copy kinds
  */
 enum vnacct_copy {
 	VNACCT_COPY_FROM_GUEST,
 	VNACCT_COPY_TO_GUEST,
 	VNACCT_COPY_TO_SOCKET,
+	VNACCT_COPY_LINEARIZE,
+	VNACCT_COPY_COW,
+	VNACCT_COPY_SEGMENT,
 	VNACCT_COPY_COUNT,
 };
 
