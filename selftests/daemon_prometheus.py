@@ -51,6 +51,13 @@ SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
+T0 = time.monotonic()
+
+
+def phase(what):
+    t.diag(f"[{time.monotonic() - T0:.0f} s] {what}")
+
+
 def run(cmd, **kw):
     return subprocess.run(cmd, shell=True, capture_output=True, text=True,
                           **kw)
@@ -397,8 +404,10 @@ def reload_cycle(daemon, prom):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="vnacctd-")
+    phase("start")
     sh("ip link del v0; ip netns del peer", check=False)
     load("flow_timeout=3600")
+    phase("module loaded")
     topology()
     # Only v0's flows: the scrapes (TCP on lo, one flow per connection)
     # would otherwise grow the table and the page all along the test.
@@ -407,6 +416,7 @@ def main():
     t.ok(r.returncode == 2 and "--listen 'nowhere'" in r.stderr,
          f"bad --listen: exit 2 ({r.stderr.strip()})")
     traffic()
+    phase("traffic sent")
     daemon = start_daemon(PORT, "--top", "10")
     t.ok(daemon.poll() is None, f"vnacctd listens on 127.0.0.1:{PORT}")
     page = fetch(PORT) or ""
@@ -414,6 +424,7 @@ def main():
     t.ok(bad.returncode == 0 and "vnacct_up 1" in page,
          f"promtool check metrics: clean ({len(page)} bytes) "
          f"{(bad.stdout + bad.stderr).strip()[:300]}")
+    phase("promtool done")
     _, types = parse(page)
     want = {"vnacct_stage_residency_seconds": "histogram",
             "vnacct_residency_seconds": "histogram",
@@ -445,13 +456,17 @@ def main():
          f"module stats in /metrics equal vnacct stats (flows_max "
          f"{st.get('flows_max')}, memory {st.get('memory_bytes')}); stats has "
          f"packets_cloned/lost_stale/lost_reused")
+    phase("compared")
     top1 = start_daemon(PORT_TOP1, "--top", "1")
     cli2, _, page2, _ = quiet_snapshot(PORT_TOP1)
     check_top1(cli2, page2)
     top1.send_signal(signal.SIGINT)
     t.eq(top1.wait(60), 0, "SIGINT: vnacctd --top 1 exits 0")
+    phase("top 1 done")
     prom = prometheus(ours, tmp) if len(ours) == 2 else None
+    phase("prometheus done")
     reload_cycle(daemon, prom)
+    phase("reload done")
     daemon.send_signal(signal.SIGTERM)
     try:
         rc = daemon.wait(60)
