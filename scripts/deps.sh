@@ -7,6 +7,8 @@ PKGS=(
 	# kernels booted in the VM, and headers to build the module against
 	linux-image-amd64 linux-headers-amd64
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
+	# PREEMPT_RT 6.12 (issue 6: spinlocks sleep; selftests/vm-run.sh rt)
+	linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64
 	# debug kernel source and its build dependencies
 	linux-source-6.12 build-essential bc bison flex libssl-dev libelf-dev
 	dwarves cpio kmod xz-utils rsync python3 python3-yaml python3-jsonschema
