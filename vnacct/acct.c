@@ -270,6 +270,7 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
 		return NULL;
 
 	total = t_exit - pkt->t_entry;
+	vnacct_flow_update_begin(f);
 	atomic64_inc(&f->packets);
 	atomic64_add(pi->len, &f->bytes);
 	if (pi->gso_segs) {
@@ -306,6 +307,7 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
 		atomic64_add(pi->len, &f->stage_bytes[i]);
 	}
 	WRITE_ONCE(f->last_ns, t_exit);
+	vnacct_flow_update_end(f);
 
 	if (dropped || key.dir == VNACCT_DIR_LOCAL)
 		return f;
@@ -325,8 +327,11 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
 	if (vnacct_rtt_observe(&pair->rtt, key.proto, &pi->l4, side,
 			       side == VNACCT_RTT_GUEST ? pkt->t_entry : t_exit,
 			       side == VNACCT_RTT_GUEST ? t_exit : pkt->t_entry,
-			       &s))
+			       &s)) {
+		vnacct_flow_update_begin(pair);
 		vnacct_hist_add(&pair->drtt, s.delta);
+		vnacct_flow_update_end(pair);
+	}
 	return f;
 }
 

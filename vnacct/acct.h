@@ -38,10 +38,15 @@ struct net_device;
  * @stage: residency per stage, ns
  * @drtt: delta-RTT samples of exchanges this flow requested, ns
  * @rtt: outstanding exchanges (kept in the FROM_GUEST flow of a pair)
+ * @upd_begin: updates started (a packet's exit, a late copy)
+ * @upd_end: updates finished
  *
  * Updated lock-free from any CPU with atomics: one packet's exit updates
- * many counters, so a reader may see a packet in @packets before its
- * @bytes; totals are exact once traffic stops.
+ * many counters.  A reader that wants them all from the same moment (one
+ * debugfs line, one netlink message) reads @upd_end before and
+ * @upd_begin after: equal, no update ran meanwhile; else it reads again
+ * (vnacct_flow_read_begin(), vnacct_flow_read_retry()).  Two counters, not
+ * a seqcount, because several CPUs update one flow at once.
  */
 struct vnacct_flow {
 	struct vnacct_flow_key key;
@@ -58,11 +63,61 @@ struct vnacct_flow {
 	atomic64_t copy_bytes[VNACCT_COPY_COUNT];
 	atomic64_t copy_ns[VNACCT_COPY_COUNT];
 	atomic64_t stage_bytes[VNACCT_STAGE_COUNT];
+	atomic_t upd_begin;
+	atomic_t upd_end;
 	struct vnacct_hist total;
 	struct vnacct_hist stage[VNACCT_STAGE_COUNT];
 	struct vnacct_hist drtt;
 	struct vnacct_rtt_table rtt;
 };
+
+static inline void vnacct_flow_update_begin(struct vnacct_flow *f)
+{
+	atomic_inc(&f->upd_begin);
+	/* the count before the updates it announces */
+	smp_mb__after_atomic();
+}
+
+static inline void vnacct_flow_update_end(struct vnacct_flow *f)
+{
+	/* the updates before the count that closes them */
+	smp_mb__before_atomic();
+	atomic_inc(&f->upd_end);
+}
+
+/* Tries for a consistent read before a reader takes the record as read. */
+#define VNACCT_FLOW_READ_TRIES	64
+
+/**
+ * vnacct_flow_read_begin() - start a consistent read of a flow
+ * @f: flow
+ *
+ * Return: a token for vnacct_flow_read_retry().
+ */
+static inline unsigned int vnacct_flow_read_begin(const struct vnacct_flow *f)
+{
+	unsigned int n = atomic_read(&f->upd_end);
+
+	smp_rmb();	/* the token before the counters */
+	return n;
+}
+
+/**
+ * vnacct_flow_read_retry() - whether an update ran during the read
+ * @f: flow
+ * @token: from vnacct_flow_read_begin()
+ *
+ * Every update started before this call and finished before the token was
+ * taken is complete in what was read; any other changes @upd_begin.
+ *
+ * Return: true when the read must be done again.
+ */
+static inline bool vnacct_flow_read_retry(const struct vnacct_flow *f,
+					  unsigned int token)
+{
+	smp_rmb();	/* the counters before the check */
+	return atomic_read(&f->upd_begin) != token;
+}
 
 /**
  * struct vnacct_counters - the module's own accounting counters

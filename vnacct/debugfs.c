@@ -126,12 +126,30 @@ static void vnacct_seq_pcts(struct seq_file *m, const struct vnacct_hist_snap *s
 		   vnacct_hist_percentile(s, 9900), vnacct_hist_percentile(s, 9990));
 }
 
+/*
+ * A flow's line(s) were printed from @start while its counters may have
+ * moved: when they did, drop the text and print again (a bounded number
+ * of times), so that one line is one moment of the flow.
+ */
+static bool vnacct_seq_read_retry(struct seq_file *m,
+				  const struct vnacct_flow *f,
+				  unsigned int token, size_t start,
+				  unsigned int *tries)
+{
+	if (!vnacct_flow_read_retry(f, token) ||
+	    ++*tries >= VNACCT_FLOW_READ_TRIES)
+		return false;
+	m->count = start;
+	return true;
+}
+
 static int vnacct_flows_show(struct seq_file *m, void *v)
 {
 	struct vnacct_seq_priv *p = m->private;
+	unsigned int c, token, tries = 0;
 	const struct vnacct_flow *f = v;
 	s64 copy_ns = 0;
-	unsigned int c;
+	size_t start;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "%-6s %-10s %-7s %-10s %-6s %-39s %-5s %-39s %-5s",
@@ -148,6 +166,9 @@ static int vnacct_flows_show(struct seq_file *m, void *v)
 			   "drtt_p99_ns");
 		return 0;
 	}
+	start = m->count;
+retry:
+	token = vnacct_flow_read_begin(f);
 	vnacct_seq_flow_key(m, f);
 	seq_printf(m, " %12lld %14lld %8lld %6d %8lld %8lld",
 		   atomic64_read(&f->packets), atomic64_read(&f->bytes),
@@ -166,6 +187,10 @@ static int vnacct_flows_show(struct seq_file *m, void *v)
 	seq_printf(m, " %8llu %12llu %12llu\n", p->snap.count,
 		   vnacct_hist_percentile(&p->snap, 5000),
 		   vnacct_hist_percentile(&p->snap, 9900));
+	if (vnacct_seq_read_retry(m, f, token, start, &tries)) {
+		copy_ns = 0;
+		goto retry;
+	}
 	return 0;
 }
 
@@ -200,8 +225,9 @@ static void vnacct_seq_hist(struct seq_file *m, const struct vnacct_flow *f,
 static int vnacct_hists_show(struct seq_file *m, void *v)
 {
 	struct vnacct_seq_priv *p = m->private;
+	unsigned int i, token, tries = 0;
 	const struct vnacct_flow *f = v;
-	unsigned int i;
+	size_t start;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "%-6s %-11s %10s %14s %12s %12s %12s %12s %12s %12s %s\n",
@@ -210,11 +236,15 @@ static int vnacct_hists_show(struct seq_file *m, void *v)
 			   "buckets(lo_ns-hi_ns:count)");
 		return 0;
 	}
-	vnacct_seq_hist(m, f, "total", &f->total, &p->snap);
-	for (i = 0; i < VNACCT_STAGE_COUNT; i++)
-		vnacct_seq_hist(m, f, vnacct_stage_names[i], &f->stage[i],
-				&p->snap);
-	vnacct_seq_hist(m, f, "drtt", &f->drtt, &p->snap);
+	start = m->count;
+	do {
+		token = vnacct_flow_read_begin(f);
+		vnacct_seq_hist(m, f, "total", &f->total, &p->snap);
+		for (i = 0; i < VNACCT_STAGE_COUNT; i++)
+			vnacct_seq_hist(m, f, vnacct_stage_names[i],
+					&f->stage[i], &p->snap);
+		vnacct_seq_hist(m, f, "drtt", &f->drtt, &p->snap);
+	} while (vnacct_seq_read_retry(m, f, token, start, &tries));
 	return 0;
 }
 
@@ -229,8 +259,9 @@ static const struct seq_operations vnacct_hists_sops = {
 static int vnacct_stages_show(struct seq_file *m, void *v)
 {
 	struct vnacct_seq_priv *p = m->private;
+	unsigned int i, token, tries = 0;
 	const struct vnacct_flow *f = v;
-	unsigned int i;
+	size_t start;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_printf(m, "%-6s %-10s %-7s %-10s %-11s %12s %14s %14s %12s %12s",
@@ -240,6 +271,9 @@ static int vnacct_stages_show(struct seq_file *m, void *v)
 			   "res_p90_ns", "res_p99_ns", "res_p999_ns");
 		return 0;
 	}
+	start = m->count;
+retry:
+	token = vnacct_flow_read_begin(f);
 	for (i = 0; i < VNACCT_STAGE_COUNT; i++) {
 		vnacct_hist_snapshot(&f->stage[i], &p->snap);
 		if (!p->snap.count)
@@ -252,6 +286,8 @@ static int vnacct_stages_show(struct seq_file *m, void *v)
 		vnacct_seq_pcts(m, &p->snap);
 		seq_putc(m, '\n');
 	}
+	if (vnacct_seq_read_retry(m, f, token, start, &tries))
+		goto retry;
 	return 0;
 }
 

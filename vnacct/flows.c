@@ -311,8 +311,10 @@ void vnacct_flow_add_copy(unsigned int idx, unsigned int kind, u32 bytes,
 	if (idx >= vnacct_max_flows || kind >= VNACCT_COPY_COUNT)
 		return;
 	f = &vnacct_flows[idx];
+	vnacct_flow_update_begin(f);
 	atomic64_add(bytes, &f->copy_bytes[kind]);
 	atomic64_add(ns, &f->copy_ns[kind]);
+	vnacct_flow_update_end(f);
 }
 
 size_t vnacct_flows_memory(void)

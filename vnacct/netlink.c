@@ -285,13 +285,16 @@ static int vnacct_nl_fill_flow(struct sk_buff *skb, const struct vnacct_flow *f,
 			       struct vnacct_hist_snap *s, bool buckets,
 			       struct netlink_callback *cb)
 {
+	unsigned int token, tries = 0;
 	void *hdr;
 
+retry:
 	hdr = genlmsg_put(skb, portid, seq, &vnacct_nl_family, flags, cmd);
 	if (!hdr)
 		return -EMSGSIZE;
 	if (cb)
 		genl_dump_check_consistent(cb, hdr);
+	token = vnacct_flow_read_begin(f);
 	if (vnacct_nl_put_key(skb, vnacct_flow_index(f), &f->key) ||
 	    vnacct_nl_put_counters(skb, f) ||
 	    vnacct_nl_put_hist(skb, VNACCT_A_FLOW_RESIDENCY, &f->total, s,
@@ -301,6 +304,12 @@ static int vnacct_nl_fill_flow(struct sk_buff *skb, const struct vnacct_flow *f,
 	    (!buckets && nla_put_flag(skb, VNACCT_A_FLOW_BUCKETS_OMITTED))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
+	}
+	/* One message, one moment of the flow: again if it moved meanwhile. */
+	if (vnacct_flow_read_retry(f, token) &&
+	    ++tries < VNACCT_FLOW_READ_TRIES) {
+		genlmsg_cancel(skb, hdr);
+		goto retry;
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
