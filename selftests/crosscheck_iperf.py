@@ -32,19 +32,30 @@ So, for the flow client port -> 5201 of the data stream:
         the timestamps option, on by default) header bytes, except the SYN
         (TCP header 40: MSS, SACK-permitted, timestamps, window scale):
         bytes - 52 * packets - 8 = payload sent + 37
-        copy_sock_B = payload the server read + 37
-The TCP client is paced (-b 40M, -n 8 MiB) so that the server has read
-every byte before TEST_END reaches it; the UDP client too (-b 2M, 500
-datagrams of 1000 bytes: nothing lost).  Independent of iperf3, the sum of
+                      (+ the payload of retransmitted segments, which cross
+                      loopback twice: bounded by an MSS each when the
+                      kernel's RetransSegs says there were any)
+        copy_sock_B = payload the server read + 37 (when iperf3 stopped
+                      counting early: between that and what was sent)
+The TCP client is paced (-b 40M, -n 8 MiB) so that the server has usually
+read every byte before TEST_END reaches it (in about one run in three on a
+loaded TCG VM the last 128 KiB block is still queued); the UDP client too
+(-b 2M, 500 datagrams of 1000 bytes; on the debug kernel the server may
+leave the last few uncounted).  Before and after each test the script
+waits until no IP packet has been sent for 1 s, so that the window's edges
+cut no exchange.  Independent of iperf3, the sum of
 ``bytes`` over every flow equals the kernel's own IpExt OutOctets over the
 test (on loopback every IP packet is output once).
 
-vnacct's side of these equalities is asserted only with
-VNACCT_IPERF_STRICT=1: on 6.12 vnacct's counts are still short (packets
-whose skb is freed without a hook, e.g. TCP pure ACKs freed by
-__kfree_skb(), leave their tracker entry behind; the next skb at the same
-address continues that entry); without it a mismatch is reported as
-skipped, with the numbers, and a match as ok.
+vnacct's side of these checks was short before __kfree_skb was hooked
+(b03d629: TCP pure ACKs and read data freed unseen left their tracker
+entries behind, and the next skb at the same address continued them).
+VNACCT_IPERF_STRICT=0 turns a mismatch on vnacct's side into a skip with
+the numbers, for looking at a kernel where they are known to differ.
+The every-flow total against OutOctets is asserted only with
+VNACCT_IPERF_TOTAL=1: after the TCP test vnacct sometimes has a few
+52-byte packets more than the kernel sent (6.12: +3 packets, +156 bytes,
+with 3 retransmissions and 3 drops in the data flow), not explained yet.
 """
 
 import json
@@ -56,7 +67,8 @@ from vnacct_util import (Tap, sh, load, unload, table, find_flows, control,
                          stats)
 
 t = Tap()
-STRICT = os.environ.get("VNACCT_IPERF_STRICT") == "1"
+STRICT = os.environ.get("VNACCT_IPERF_STRICT", "1") != "0"
+TOTAL = os.environ.get("VNACCT_IPERF_TOTAL") == "1"
 COOKIE = 37
 TCP_BYTES = 8 * 1024 * 1024
 UDP_LEN, UDP_N = 1000, 500
@@ -65,14 +77,19 @@ COUNTERS = ("packets_tracked", "packets_exited", "packets_untracked",
             "packets_lost_reused", "packets_cloned", "flows_full")
 
 
-def check(got, want, text):
-    """vnacct against the reference: asserted with VNACCT_IPERF_STRICT=1,
-    else a mismatch is reported as skipped (see the top of the file)."""
-    if STRICT or got == want:
+def check(got, want, text, strict=STRICT, env="VNACCT_IPERF_STRICT=0"):
+    """vnacct against the reference: asserted when strict, else a mismatch
+    is reported as skipped, with the numbers."""
+    if strict or got == want:
         return t.eq(got, want, text)
     t.skip(f"{text}: got {got}, expected {want} (off by {got - want:+d})",
-           "vnacct's count, asserted with VNACCT_IPERF_STRICT=1")
+           env)
     return False
+
+
+def check_total(got, want, text):
+    return check(got, want, text, TOTAL, "not asserted without "
+                 "VNACCT_IPERF_TOTAL=1")
 
 
 def snmp():
@@ -85,6 +102,18 @@ def snmp():
             for k, x in zip(h.split()[1:], v.split()[1:]):
                 out[f"{p}.{k}"] = int(x)
     return out
+
+
+def quiet():
+    """Waits until no IP packet has been sent for 1 s (connections closed,
+    delayed ACKs out): the window's edges must not cut an exchange."""
+    last = None
+    for _ in range(30):
+        n = snmp()["Ip.OutRequests"]
+        if n == last:
+            return
+        last = n
+        time.sleep(1)
 
 
 def iperf(args):
@@ -104,9 +133,11 @@ def run(args):
     """Runs one iperf3 test from a clean flow table; returns iperf3's two
     reports, the data stream's flow, every flow, the stages rows and the
     deltas of vnacct's and the kernel's counters."""
+    quiet()
     control("reset")
     st0, sn0 = stats(), snmp()
     cli, srv = iperf(args)
+    quiet()
     st1, sn1 = stats(), snmp()
     rows = table("flows")
     port = cli["start"]["connected"][0]["local_port"]
@@ -140,7 +171,8 @@ def diag_flow(tag, f, rows, stages, d, sn):
     t.diag(f"{tag}: kernel over the test: " + ", ".join(
         f"{k} {sn.get(k)}" for k in (
             "Ip.OutRequests", "Ip.OutTransmits", "IpExt.OutOctets",
-            "Tcp.OutSegs", "Udp.OutDatagrams", "Udp.InDatagrams",
+            "Tcp.OutSegs", "Tcp.RetransSegs", "Udp.OutDatagrams",
+            "Udp.InDatagrams",
             "TcpExt.TCPRcvCoalesce", "TcpExt.TCPBacklogCoalesce")))
 
 
@@ -162,9 +194,9 @@ def udp():
            f"{r['packets']}, lost {r['lost_packets']}")
     t.eq(s["packets"], UDP_N, "iperf3 udp: client sent the datagrams asked "
          "for")
-    t.ok(r["lost_packets"] == 0 and r["packets"] >= s["packets"] - 1,
-         "iperf3 udp: no datagram lost, the server counted all but at most "
-         "the last")
+    t.ok(r["bytes"] <= s["bytes"], f"iperf3 udp: the server counted "
+         f"{r['bytes'] // UDP_LEN} of the {s['packets']} datagrams (all "
+         f"unless TEST_END overtook the last ones)")
     if not t.ok(f is not None, "iperf3 udp: one flow for the data stream"):
         return
     diag_flow("udp", f, rows, stages, d, sn)
@@ -181,7 +213,7 @@ def udp():
           f"iperf3 udp: vnacct copy_sock_B - 4 - payload the server counted"
           f" ({extra}) = whole datagrams the server read uncounted (at most "
           f"{uncounted})")
-    total_bytes("iperf3 udp", rows, sn, check)
+    total_bytes("iperf3 udp", rows, sn, check_total)
 
 
 def tcp():
@@ -190,26 +222,38 @@ def tcp():
     got = srv["end"]["sum_received"]["bytes"]
     t.diag(f"iperf3 tcp: client sent {sent} B, server read {got} B")
     t.eq(sent, TCP_BYTES, "iperf3 tcp: client sent the bytes asked for")
-    if got != sent:
-        t.skip(f"iperf3 tcp: server read {got} of {sent} bytes while the "
-               f"test ran", "iperf3 stopped counting with data queued")
-    else:
-        t.eq(got, sent, "iperf3 tcp: the server read every byte while the "
-             "test ran")
+    t.ok(got <= sent, f"iperf3 tcp: the server counted {got} of the {sent} "
+         f"bytes (all unless TEST_END overtook the last data)")
     if not t.ok(f is not None, "iperf3 tcp: one flow for the data "
                 "connection"):
         return
     diag_flow("tcp", f, rows, stages, d, sn)
     payload = f["bytes"] - 52 * f["packets"] - 8
-    check(payload, sent + COOKIE, "iperf3 tcp: vnacct bytes - 52 x packets "
-          "- 8 = payload sent + the 37-byte cookie")
+    retrans = max(cli["end"]["sum_sent"].get("retransmits", 0),
+                  sn["Tcp.RetransSegs"])
+    if retrans == 0:
+        check(payload, sent + COOKIE, "iperf3 tcp: vnacct bytes - 52 x "
+              "packets - 8 = payload sent + the 37-byte cookie")
+    else:
+        # a retransmitted segment crosses loopback twice: the IP bytes
+        # then exceed the payload by what was sent again (at most an MSS
+        # per retransmission; the receiver sends a D-SACK, drops the copy)
+        extra = payload - sent - COOKIE
+        check(0 <= extra <= retrans * 65483, True,
+              f"iperf3 tcp: vnacct bytes - 52 x packets - 8 = payload sent "
+              f"+ cookie + retransmitted payload ({retrans} segments sent "
+              f"again, {extra} bytes)")
     if got == sent:
         check(f["copy_sock_B"], got + COOKIE, "iperf3 tcp: vnacct "
               "copy_sock_B = payload the server read + the cookie")
     else:
-        t.skip("iperf3 tcp: vnacct copy_sock_B = payload the server read",
-               "iperf3 did not count its last reads")
-    total_bytes("iperf3 tcp", rows, sn, check)
+        # iperf3 left its last bytes unread (freed at close) or read them
+        # uncounted: vnacct's copies lie between the two
+        extra = f["copy_sock_B"] - COOKIE - got
+        check(0 <= extra <= sent - got, True, f"iperf3 tcp: vnacct "
+              f"copy_sock_B = payload the server counted + cookie + what it "
+              f"read uncounted ({extra} of the {sent - got} bytes)")
+    total_bytes("iperf3 tcp", rows, sn, check_total)
 
 
 def main():
