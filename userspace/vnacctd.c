@@ -337,9 +337,10 @@ static int by_bytes(const void *x, const void *y)
  */
 static size_t aggregate(const struct flows *fl, struct agg **out)
 {
+	size_t ntop = fl->n < cfg.top ? fl->n : cfg.top, cap = ntop + 8;
 	size_t *idx = calloc(fl->n + 1, sizeof(*idx));
-	struct agg *v = calloc(fl->n + 1, sizeof(*v));
-	size_t i, j, n = 0, ntop;
+	struct agg *v = calloc(cap, sizeof(*v));
+	size_t i, j, n = 0;
 
 	if (!idx || !v) {
 		free(idx);
@@ -351,7 +352,6 @@ static size_t aggregate(const struct flows *fl, struct agg **out)
 		idx[i] = i;
 	cmp_base = fl->v;
 	qsort(idx, fl->n, sizeof(*idx), by_bytes);
-	ntop = fl->n < cfg.top ? fl->n : cfg.top;
 	for (i = 0; i < fl->n; i++) {
 		const struct flow *f = &fl->v[idx[i]];
 		struct agg *a = NULL;
@@ -364,6 +364,16 @@ static size_t aggregate(const struct flows *fl, struct agg **out)
 					a = &v[j];
 					break;
 				}
+		if (!a && n == cap) {
+			/* one "other" per namespace, device, direction */
+			struct agg *w = realloc(v, 2 * cap * sizeof(*v));
+
+			if (!w)
+				break;
+			memset(w + cap, 0, cap * sizeof(*v));
+			v = w;
+			cap *= 2;
+		}
 		if (!a) {
 			a = &v[n++];
 			a->netns = f->netns;
