@@ -48,6 +48,17 @@ static void vnacct_flow_clear(struct vnacct_flow *f)
 	vnacct_rtt_init(&f->rtt);
 }
 
+/* A record in memory from vzalloc(): an empty flow but for the minima. */
+static void vnacct_flow_init_zeroed(struct vnacct_flow *f)
+{
+	unsigned int i;
+
+	vnacct_hist_init_zeroed(&f->total);
+	for (i = 0; i < VNACCT_STAGE_COUNT; i++)
+		vnacct_hist_init_zeroed(&f->stage[i]);
+	vnacct_hist_init_zeroed(&f->drtt);
+}
+
 int vnacct_flows_init(unsigned int max_flows)
 {
 	unsigned int i, index_size;
@@ -66,7 +77,7 @@ int vnacct_flows_init(unsigned int max_flows)
 	vnacct_index_mask = index_size - 1;
 	vnacct_hash_seed = get_random_u32();
 	for (i = 0; i < max_flows; i++) {
-		vnacct_flow_clear(&vnacct_flows[i]);
+		vnacct_flow_init_zeroed(&vnacct_flows[i]);
 		vnacct_free[i] = max_flows - 1 - i;
 	}
 	vnacct_nr_free = max_flows;

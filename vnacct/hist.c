@@ -63,6 +63,11 @@ void vnacct_hist_init(struct vnacct_hist *h)
 	vnacct_hist_reset(h);
 }
 
+void vnacct_hist_init_zeroed(struct vnacct_hist *h)
+{
+	atomic64_set(&h->min, (s64)U64_MAX);
+}
+
 void vnacct_hist_add(struct vnacct_hist *h, u64 ns)
 {
 	s64 cur;

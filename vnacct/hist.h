@@ -100,6 +100,16 @@ struct vnacct_hist_snap {
 void vnacct_hist_init(struct vnacct_hist *h);
 
 /**
+ * vnacct_hist_init_zeroed() - initialise an empty histogram in memory that
+ *	is all zero already
+ * @h: histogram
+ *
+ * Context: any. Sets only what is not zero in an empty histogram: at load,
+ * thousands of records from vzalloc() need no pass over every bucket.
+ */
+void vnacct_hist_init_zeroed(struct vnacct_hist *h);
+
+/**
  * vnacct_hist_reset() - empty a live histogram
  * @h: histogram
  *
