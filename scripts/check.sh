@@ -138,29 +138,36 @@ done
 
 # The VM runs, two at a time (TCG runs each VM's vCPUs on one host thread,
 # so two VMs keep both cores busy), longest first.  The debug kernel (KASAN
-# and lockdep under TCG, 3-5 times slower) gets its selftests split in two
-# runs so that no single VM is the long pole.
-debug_heavy="flows_guest.py crosscheck_trace.py crosscheck_tools.py"
-debug_heavy="$debug_heavy crosscheck_iperf.py guests_smoke.sh"
+# and lockdep under TCG, 3-5 times slower) gets its selftests split in
+# three runs so that no single VM is the long pole; a new test lands in
+# the "interfaces" run.
+debug_guests="flows_guest.py crosscheck_trace.py crosscheck_tools.py"
+debug_guests="$debug_guests crosscheck_iperf.py guests_smoke.sh"
+debug_reliab="reliability.py fuzz_netlink.py load_cycles.py concurrency.py"
 vm_names=()
 vm_cmds=()
 vm_job() { # NAME CMD
 	vm_names+=("$1")
 	vm_cmds+=("$2")
 }
+debug_run() { # NAME OUTDIR ENV
+	vm_job "selftests, debug ($1)" \
+		"selftests/vm-run.sh -t 3000 -m 3072 -o build/vm/selftests-debug-$2 debug \"$3 selftests/run_all.sh\""
+}
 # debug first: its runs are the longest
 for k in $(printf '%s\n' $kernels | grep -x debug) \
 	$(printf '%s\n' $kernels | grep -vx debug); do
 	case $k in
 	debug)
-		vm_job "selftests, debug (guests and cross-checks)" \
-			"selftests/vm-run.sh -t 2400 -m 3072 -o build/vm/selftests-debug-a debug \"VNACCT_SELFTESTS='$debug_heavy' selftests/run_all.sh\""
-		vm_job "selftests, debug (interfaces and reliability)" \
-			"selftests/vm-run.sh -t 2400 -m 3072 -o build/vm/selftests-debug-b debug \"VNACCT_SELFTESTS_SKIP='$debug_heavy' selftests/run_all.sh\""
+		debug_run "guests and cross-checks" a \
+			"VNACCT_SELFTESTS='$debug_guests'"
+		debug_run "reliability" c "VNACCT_SELFTESTS='$debug_reliab'"
+		debug_run "interfaces" b \
+			"VNACCT_SELFTESTS_SKIP='$debug_guests $debug_reliab'"
 		;;
 	*)
 		vm_job "selftests, $k" \
-			"selftests/vm-run.sh -t 1500 -m 3072 -o build/vm/selftests-$k $k selftests/run_all.sh"
+			"selftests/vm-run.sh -t 1800 -m 3072 -o build/vm/selftests-$k $k selftests/run_all.sh"
 		;;
 	esac
 done
