@@ -74,9 +74,15 @@ for name in ("vhost", "tap", "vm2vm"):
 PY
 echo
 echo "== /sys/kernel/debug/vnacct/flows (guests' IPv4 flows; times in ns)"
-awk 'NR == 1 || ($4 != "local" && $10 > 0 && $5 != "icmpv6")' $DBG/flows |
-	awk '{ printf "%-4s %-6s %-10s %-6s %-9s %-6s %-9s %-6s %8s %9s %10s %10s %10s %10s %10s %6s %10s\n",
-		$1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $16, $17, $20, $22, $24, $25, $26 }'
+# columns picked by their header names
+awk 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i }
+	NR == 1 || ($c["dir"] != "local" && $c["packets"] > 0 && $c["proto"] != "icmpv6") {
+		printf "%-4s %-6s %-10s %-6s %-9s %-6s %-9s %-6s %8s %9s %10s %10s %10s %10s %10s %6s %11s\n",
+			$c["id"], $c["ifindex"], $c["dir"], $c["proto"], $c["src"],
+			$c["sport"], $c["dst"], $c["dport"], $c["packets"],
+			$c["bytes"], $c["copy_in_B"], $c["copy_out_B"],
+			$c["res_p50_ns"], $c["res_p99_ns"], $c["res_max_ns"],
+			$c["drtt_n"], $c["drtt_p50_ns"] }' $DBG/flows
 echo
 echo "== /sys/kernel/debug/vnacct/stages (guests' echo flows: per-stage residency)"
 ids=$(awk '$4 != "local" && $5 == "icmp" { printf "%s|", $1 }' $DBG/flows)
