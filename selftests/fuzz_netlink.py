@@ -281,11 +281,8 @@ def well_formed_config(attrs):
         if t == CONFIG["filter_ifname"]:
             if not p.endswith(b"\0") or len(p) > 16:
                 return None
-            name = p.split(b"\0")[0]
-            if name != b"lo":
-                return None
-            want["filter_ifindex"] = 1
-            want.pop("filter_ifname", None)
+            # the device is looked up for the last occurrence only
+            want["filter_ifname"] = p.split(b"\0")[0]
             continue
         if size is None or len(p) != size:
             return None
@@ -294,10 +291,18 @@ def well_formed_config(attrs):
         name = inv[t]
         lim = {"enabled": (0, 1), "sample": (1, 65536),
                "flow_timeout": (1, 86400), "threshold_ns": (0, 3600 * 10**9),
-               "filter_ifindex": (0, 1)}[name]
+               "filter_ifindex": (0, 0xffffffff)}[name]
         if not lim[0] <= v <= lim[1]:
             return None
         want[name] = v
+    # Attributes repeat: the last one counts (nla_parse), and only its
+    # device is looked up (0 or lo exist here, nothing else does).
+    if "filter_ifname" in want:
+        if "filter_ifindex" in want or want.pop("filter_ifname") != b"lo":
+            return None
+        want["filter_ifindex"] = 1
+    elif want.get("filter_ifindex", 0) not in (0, 1):
+        return None
     return want or None
 
 
