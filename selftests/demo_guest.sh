@@ -27,12 +27,12 @@ ip netns exec ext python3 -c '
 import socket, threading
 def udp():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("", 5001))
-    s.settimeout(15)
+    s.settimeout(120)
     try:
         while True: s.recv(65536)
     except OSError: pass
 def tcp():
-    l = socket.socket(); l.bind(("", 5001)); l.listen(2); l.settimeout(15)
+    l = socket.socket(); l.bind(("", 5001)); l.listen(2); l.settimeout(120)
     try:
         while True:
             c, _ = l.accept()
@@ -40,7 +40,13 @@ def tcp():
             c.close()
     except OSError: pass
 [threading.Thread(target=f).start() for f in (udp, tcp)]' &
-sleep 2
+sink=$!
+# python starts slowly under emulation: wait until both sockets exist
+for i in $(seq 100); do
+	ip netns exec ext ss -Hltn 'sport = :5001' | grep -q . &&
+		ip netns exec ext ss -Hlun 'sport = :5001' | grep -q . && break
+	sleep 0.2
+done
 set +e
 
 echo "== vhost-net guest 10.0.0.3 -> external host: ping, UDP, TCP"
@@ -57,7 +63,8 @@ $B/vnacct-vhostguest --ifname vtap0 --mac 02:00:00:00:00:03 --ip 10.0.0.3/24 \
 sleep 2
 $B/vnacct-tapguest --ifname tap0 --mac 02:00:00:00:00:01 --ip 10.0.0.1/24 \
 	--peer 10.0.0.3 --ping 10 --interval-ms 20 --json >/tmp/vm2vm.json
-wait
+wait $!
+kill $sink 2>/dev/null
 sleep 1
 
 python3 - <<'PY'
