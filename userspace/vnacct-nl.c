@@ -132,6 +132,18 @@ struct nlmsghdr *nl_msg(struct nl *nl, uint16_t type, uint8_t cmd,
 }
 
 /* Sends @nlh and runs @cb on each reply; -1 with errno on error. */
+/* Whether @buf holds the end of a dump (NLMSG_DONE) or an error reply. */
+static bool nl_reply_ends(const void *buf, size_t len)
+{
+	const struct nlmsghdr *h = buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left))
+		if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR)
+			return true;
+	return false;
+}
+
 int nl_run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	struct req_ctx r = { nl, cb, data };
@@ -149,6 +161,17 @@ int nl_run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 			return -1;
 		ret = mnl_cb_run2(nl->buf, n, seq, nl->portid, data_cb, &r,
 				  ctl_wrapped, NLMSG_MIN_TYPE);
+		if (ret == MNL_CB_ERROR && errno == EINTR) {
+			/*
+			 * NLM_F_DUMP_INTR: the flows changed under the dump.
+			 * libmnl stops at the first flagged message; read the
+			 * rest of the dump off the socket and let the caller
+			 * dump again.
+			 */
+			nl->intr = true;
+			ret = nl_reply_ends(nl->buf, n) ? MNL_CB_STOP :
+							   MNL_CB_OK;
+		}
 	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -1 : 0;
 }
@@ -387,7 +410,7 @@ int dump_flows(struct nl *nl, struct flows *fl, unsigned int ifindex)
 	struct nlmsghdr *nlh;
 	int tries;
 
-	for (tries = 0; tries < 5; tries++) {
+	for (tries = 0; tries < 10; tries++) {
 		fl->n = 0;
 		nlh = nl_msg(nl, nl->family, VNACCT_CMD_DUMP_FLOWS, NLM_F_DUMP);
 		if (ifindex)
