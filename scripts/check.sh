@@ -4,12 +4,12 @@
 # userspace unit tests, KUnit and the VM selftests counts as one test; a VM
 # run that times out, fails to boot or logs a kernel splat counts as one
 # more failure.  The last line is "N passed, N failed, N skipped".
-# VNACCT_KERNELS (default "6.1 6.12 debug") chooses the kernels.
+# VNACCT_KERNELS (default "6.1 6.12 debug rt") chooses the kernels.
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-kernels=${VNACCT_KERNELS:-6.1 6.12 debug}
+kernels=${VNACCT_KERNELS:-6.1 6.12 debug rt}
 log=$top/build/check
 rm -rf "$log"
 mkdir -p "$log"
