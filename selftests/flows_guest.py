@@ -306,6 +306,7 @@ def gso():
                              GSO_PEER], stdout=subprocess.PIPE, text=True)
     peer.stdout.readline()
     segs0 = int(sh(f"ip netns exec ext python3 -c '{SNMP}'"))
+    missed0 = stats()["kprobes_missed"]
     s = socket.socket()
     s.bind(("10.9.0.1", 7100))
     s.connect(("10.9.0.2", 7101))
@@ -328,10 +329,15 @@ def gso():
          f"gso: segmentation copied 66 header bytes per segment "
          f"({[(x['copy_seg_B'], x['gso_segs']) for x in f]})")
     # Every segment the peer's TCP received (SYN and FIN included: the
-    # only connection into ext meanwhile) is one packet of the flow.
-    t.ok(len(f) == 1 and f[0]["packets"] == segs,
-         f"gso: flow packets equal the TCP segments the peer received "
-         f"({f[0]['packets'] if f else None} vs {segs})")
+    # only connection into ext meanwhile) is one packet of the flow.  A
+    # kprobe the kprobes core skipped (an interrupt during a handler; seen
+    # on the slow KASAN kernel) may cost one packet each: allowed, counted.
+    missed = stats()["kprobes_missed"] - missed0
+    got = f[0]["packets"] if f else -1
+    t.ok(len(f) == 1 and segs - missed <= got <= segs,
+         f"gso: flow packets equal the TCP segments the peer received, "
+         f"less kprobe hits the kernel skipped "
+         f"({got} vs {segs}, {missed} skipped)")
 
 
 LOOP = """

@@ -343,6 +343,8 @@ static int vnacct_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "%-35s %20llu\n", "packets_lost_reused", reused);
 	seq_printf(m, "%-35s %20lld\n", "packets_cloned",
 		   atomic64_read(&vnacct_ctr.clones));
+	seq_printf(m, "%-35s %20llu\n", "kprobes_missed",
+		   vnacct_hooks_missed());
 	seq_printf(m, "%-35s %20u\n", "packets_in_flight",
 		   vnacct_acct_in_flight());
 	seq_printf(m, "%-35s %20u\n", "flows", vnacct_flows_count());

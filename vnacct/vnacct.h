@@ -114,6 +114,7 @@ struct vnacct_hook_stats {
 
 int vnacct_hooks_init(void);
 void vnacct_hooks_exit(void);
+u64 vnacct_hooks_missed(void);
 void vnacct_hook_stats(enum vnacct_hook_id id, struct vnacct_hook_stats *st);
 
 int vnacct_debugfs_init(void);
