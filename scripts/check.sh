@@ -165,6 +165,12 @@ for k in $(printf '%s\n' $kernels | grep -x debug) \
 		debug_run "interfaces" b \
 			"VNACCT_SELFTESTS_SKIP='$debug_guests $debug_reliab'"
 		;;
+	rt)
+		# The module's own tests; the guests' smoke test and the
+		# trace-cmd timing cross-check say nothing new on RT.
+		vm_job "selftests, rt" \
+			"selftests/vm-run.sh -t 1800 -m 3072 -o build/vm/selftests-rt rt \"VNACCT_SELFTESTS_SKIP='guests_smoke.sh crosscheck_trace.py' selftests/run_all.sh\""
+		;;
 	*)
 		vm_job "selftests, $k" \
 			"selftests/vm-run.sh -t 1800 -m 3072 -o build/vm/selftests-$k $k selftests/run_all.sh"
