@@ -58,6 +58,10 @@ def sh(cmd, check=True, **kw):
 
 
 def load(params=""):
+    # Tests compare flows minutes after their traffic on a slow (KASAN,
+    # loaded host) VM: the default 60 s idle timeout would expire them.
+    if "flow_timeout" not in params:
+        params += " flow_timeout=3600"
     sh("modprobe -a tun vhost_net bridge veth", check=False)
     sh(f"insmod {KO} {params}")
 
