@@ -410,7 +410,7 @@ int dump_flows(struct nl *nl, struct flows *fl, unsigned int ifindex)
 	struct nlmsghdr *nlh;
 	int tries;
 
-	for (tries = 0; tries < 10; tries++) {
+	for (tries = 0; tries < 5; tries++) {
 		fl->n = 0;
 		nlh = nl_msg(nl, nl->family, VNACCT_CMD_DUMP_FLOWS, NLM_F_DUMP);
 		if (ifindex)
@@ -419,6 +419,12 @@ int dump_flows(struct nl *nl, struct flows *fl, unsigned int ifindex)
 			return -1;
 		if (!nl->intr)
 			break;
+		/*
+		 * A dump holds a reference on the module: back off a little
+		 * so that back-to-back retries leave rmmod a window.
+		 */
+		nanosleep(&(struct timespec){ .tv_nsec = 2000000L * (tries + 1) },
+			  NULL);
 	}
 	fl->intr = nl->intr;
 	return 0;
