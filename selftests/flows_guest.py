@@ -15,6 +15,7 @@ delta-RTT per echo positive and below the guest's RTT, and a forced drop
 (bridge port down) with its reason.
 """
 
+import os
 import time
 
 from vnacct_util import (Tap, sh, load, unload, table, stats, guest,
