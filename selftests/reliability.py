@@ -473,7 +473,8 @@ def test_memory():
 
 def main():
     # A hang shows where it is, well before run_all.sh's 600 s.
-    faulthandler.dump_traceback_later(540 if not SOAK else 3000, repeat=True)
+    # Only past run_all's limit (a dump while threads run can crash python).
+    faulthandler.dump_traceback_later(1500 if not SOAK else 3000)
     sh("modprobe -a tun vhost_net bridge veth", check=False)
     t.diag(f"reliability: {'soak' if SOAK else 'short'} sizes {N}")
     for name, fn in [("params", test_params), ("perms", test_perms),

@@ -20,7 +20,13 @@ for t in ${VNACCT_SELFTESTS:-$all}; do
 	*) timeout "$limit" bash "./$t" || rc=1 ;;
 	esac
 	echo "# test: $t took $(($(date +%s) - start)) s"
-	# A failed test may leave the module loaded: the next one starts clean.
-	rmmod vnacct 2>/dev/null
+	# A failed test may leave its programs running (a daemon, the CLI, a
+	# guest: each can hold the module) and the module loaded: the next
+	# one starts clean.
+	pkill -f "$(cd .. && pwd)/userspace/" 2>/dev/null
+	for i in 1 2 3 4 5; do
+		[ -e /sys/module/vnacct ] || break
+		rmmod vnacct 2>/dev/null || sleep 1
+	done
 done
 exit $rc
