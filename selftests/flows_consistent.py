@@ -17,7 +17,7 @@ import json
 import subprocess
 import time
 
-from vnacct_util import Tap, sh, load, unload, BIN, DBG
+from vnacct_util import Tap, sh, load, unload, table, BIN
 
 t = Tap()
 PATH_STAGES = ("qdisc", "driver", "backlog", "receive")
@@ -47,22 +47,11 @@ except socket.timeout:
 """
 
 
-def hist_records():
-    """{flow id: {what: count}} from one read of `histograms`."""
+def records(name, what, count):
+    """{flow id: {what: count}} from one read of a debugfs table."""
     out = {}
-    with open(f"{DBG}/histograms") as f:
-        for line in f.read().splitlines()[1:]:
-            c = line.split()
-            out.setdefault(int(c[0]), {})[c[1]] = int(c[2])
-    return out
-
-
-def stage_records():
-    out = {}
-    with open(f"{DBG}/stages") as f:
-        for line in f.read().splitlines()[1:]:
-            c = line.split()
-            out.setdefault(int(c[0]), {})[c[4]] = int(c[5])
+    for r in table(name):
+        out.setdefault(r["id"], {})[r[what]] = r[count]
     return out
 
 
@@ -87,11 +76,11 @@ def main():
     reads, bad = {"histograms": 0, "stages": 0, "netlink": 0}, []
     end = time.time() + SECONDS - 1
     while time.time() < end:
-        for fid, c in hist_records().items():
+        for fid, c in records("histograms", "what", "count").items():
             if torn(c, c.get("total")):
                 bad.append(("histograms", fid, c))
         reads["histograms"] += 1
-        for fid, c in stage_records().items():
+        for fid, c in records("stages", "stage", "packets").items():
             if torn(c):
                 bad.append(("stages", fid, c))
         reads["stages"] += 1
@@ -111,14 +100,8 @@ def main():
     t.ok(not bad, f"every record one moment of its flow: qdisc, driver, "
          f"backlog, receive and total counts equal ({len(bad)} torn: "
          f"{bad[:3]})")
-    flows = {}
-    with open(f"{DBG}/flows") as f:
-        lines = f.read().splitlines()
-    head = lines[0].split()
-    for line in lines[1:]:
-        row = dict(zip(head, line.split()))
-        if row["proto"] == "udp" and row["dport"] == "7300":
-            flows[int(row["sport"])] = int(row["packets"])
+    flows = {r["sport"]: r["packets"] for r in table("flows")
+             if r["proto"] == "udp" and r["dport"] == 7300}
     t.ok(flows == {7301: sent[0], 7302: sent[1]},
          f"each sender's flow has exactly the datagrams it sent "
          f"({flows} vs {sent})")

@@ -250,8 +250,7 @@ struct vnacct_kp_hook {
 
 static int vnacct_kp_count(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs);
-static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs);
-static int vnacct_kp_free_direct(struct kprobe *kp, struct pt_regs *regs);
+static int vnacct_kp_free(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_kp_udp_consumed(struct kprobe *kp, struct pt_regs *regs);
 static int vnacct_krp_bridge_enter(struct kretprobe_instance *ri,
 				   struct pt_regs *regs);
@@ -303,9 +302,8 @@ static struct vnacct_kp_hook vnacct_kps[] = {
 		  vnacct_kp_count),
 	VNACCT_KP(BR_PASS_FRAME_UP, "bridge", br_pass_frame_up,
 		  vnacct_kp_bridge_out),
-	VNACCT_KP(KFREE_SKB_PARTIAL, NULL, kfree_skb_partial,
-		  vnacct_kp_free_partial),
-	VNACCT_KP(KFREE_SKB_DIRECT, NULL, __kfree_skb, vnacct_kp_free_direct),
+	VNACCT_KP(KFREE_SKB_PARTIAL, NULL, kfree_skb_partial, vnacct_kp_free),
+	VNACCT_KP(KFREE_SKB_DIRECT, NULL, __kfree_skb, vnacct_kp_free),
 	VNACCT_KP(SKB_CONSUME_UDP, NULL, skb_consume_udp,
 		  vnacct_kp_udp_consumed),
 	VNACCT_KRP(SKB_COPY_DATAGRAM_ITER, NULL, skb_copy_datagram_iter,
@@ -367,31 +365,21 @@ static int vnacct_kp_bridge_out(struct kprobe *kp, struct pt_regs *regs)
 
 /*
  * kfree_skb_partial(skb, head_stolen): the skb's data now belongs to
- * another skb (TCP receive-queue coalescing, GRO), with no free
- * tracepoint: the packet ends here, delivered.
+ * another skb (TCP receive-queue coalescing, GRO).  __kfree_skb(skb): frees
+ * without a tracepoint (TCP's pure ACKs in the fast path, data a reader
+ * has taken, collapsed data); unseen, such an skb's entry would outlive it
+ * and a new skb at the same address would inherit its state.  Either way
+ * the packet ends here, delivered.  consume_skb() and kfree_skb_partial()
+ * call __kfree_skb() too: the entry is gone by then, the lookup finds
+ * nothing.
  */
-static int vnacct_kp_free_partial(struct kprobe *kp, struct pt_regs *regs)
+static int vnacct_kp_free(struct kprobe *kp, struct pt_regs *regs)
 {
-	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_KFREE_SKB_PARTIAL);
+	struct vnacct_kp_hook *h = container_of(kp, struct vnacct_kp_hook, kp);
+	u64 t0 = vnacct_probe_begin(h->id);
 
 	vnacct_acct_free((void *)regs_get_kernel_argument(regs, 0), false, 0);
-	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB_PARTIAL, t0);
-	return 0;
-}
-
-/*
- * __kfree_skb(skb): frees without a tracepoint (TCP's pure ACKs in the fast
- * path, data a reader has taken, collapsed data).  Unseen, such an skb's
- * entry would outlive it and a new skb at the same address would inherit
- * its state.  consume_skb() calls it too, after its tracepoint: the entry
- * is gone by then and the lookup finds nothing.
- */
-static int vnacct_kp_free_direct(struct kprobe *kp, struct pt_regs *regs)
-{
-	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_KFREE_SKB_DIRECT);
-
-	vnacct_acct_free((void *)regs_get_kernel_argument(regs, 0), false, 0);
-	vnacct_probe_end(VNACCT_HOOK_KFREE_SKB_DIRECT, t0);
+	vnacct_probe_end(h->id, t0);
 	return 0;
 }
 
