@@ -402,11 +402,23 @@ def fuzz(n, seed, unpriv=False, root=True):
                                          cfg_view(cf), attrs.hex()))
             restore(g)
             cf = g.config()
+            if want and want.get("flow_timeout", 86400) < 86400:
+                # A short idle timeout legitimately expires the flows; the
+                # expiry work reads it once a second and may still be
+                # running on the old value after restore(): let it finish,
+                # then start from the state it left.
+                time.sleep(2.5)
+                if not flow_state(g):
+                    make_flows()
+                st0, fl0 = g.stats(), flow_state(g)
+                st = st0
         elif changes and cmd == CMD["reset"]:
             res["reset_ok"] += 1
-            if attrs and len(res["wrong"]) < 5:
+            # What the kernel parsed: a truncated message lost its attributes.
+            n = struct.unpack_from("I", data)[0]
+            if data[20:n] and len(res["wrong"]) < 5:
                 res["wrong"].append(("reset with attributes accepted",
-                                     attrs.hex()))
+                                     data[20:n].hex()))
             make_flows()
             st0, fl0 = g.stats(), flow_state(g)
             st, cf = st0, g.config()
