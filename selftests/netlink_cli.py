@@ -19,7 +19,7 @@ import os
 import subprocess
 import time
 
-from vnacct_util import Tap, sh, load, unload, table, SRC, BIN
+from vnacct_util import Tap, sh, load, unload, table, stats, SRC, BIN
 from netlink_raw import NlError
 
 t = Tap()
@@ -99,9 +99,12 @@ def cli_vs_debugfs():
          "flows with filters, sort and -n")
     r = run(f"{CLI} --json stats")
     st = json.loads(r.stdout or "{}")
+    missed = stats()["kprobes_missed"]
     t.ok(r.returncode == 0 and st.get("flows") == len(dbg) and
-         len(st.get("hooks", [])) > 10,
-         f"stats: {st.get('flows')} flows, {len(st.get('hooks', []))} hooks")
+         len(st.get("hooks", [])) > 10 and
+         st.get("kprobes_missed") == missed,
+         f"stats: {st.get('flows')} flows, {len(st.get('hooks', []))} hooks, "
+         f"kprobes_missed {st.get('kprobes_missed')} (debugfs {missed})")
     r = run(f"{CLI} top -c 2 -d 0.2")
     t.ok(r.returncode == 0 and r.stdout.count("vnacct top:") == 2,
          "top -c 2 refreshes twice and exits")
@@ -138,7 +141,8 @@ def ynl_checks(dbg):
              f" packets (rc {r.returncode}: {r.stdout[:200]} "
              f"{r.stderr[-200:]})")
     r = ynl("--do get-stats")
-    t.ok(r.returncode == 0 and "packets-tracked" in r.stdout,
+    t.ok(r.returncode == 0 and "packets-tracked" in r.stdout and
+         "kprobes-missed" in r.stdout,
          f"ynl --do get-stats ({r.stderr[-200:]})")
     r = ynl("--do set-config --json '{\"sample\": 2, \"threshold-ns\": 5000000}'")
     c = ynl("--do get-config")

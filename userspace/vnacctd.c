@@ -596,6 +596,8 @@ static const struct {
 	  "Followed packets whose skb address was reused by a new skb." },
 	{ VNACCT_A_STATS_PACKETS_CLONED, "vnacct_packets_cloned_total",
 	  "counter", "Clones followed from the frame they were cloned from." },
+	{ VNACCT_A_STATS_KPROBES_MISSED, "vnacct_kprobes_missed_total",
+	  "counter", "Probe hits the kprobes core skipped (packets unseen)." },
 	{ VNACCT_A_STATS_PACKETS_IN_FLIGHT, "vnacct_packets_in_flight",
 	  "gauge", "Packets being followed now." },
 	{ VNACCT_A_STATS_FLOWS, "vnacct_flows", "gauge",

@@ -506,7 +506,9 @@ static int vnacct_nl_put_stats(struct sk_buff *msg)
 	if (vnacct_nl_put_u64(msg, VNACCT_A_STATS_PACKETS_LOST_STALE, stale,
 			      VNACCT_A_STATS_PAD) ||
 	    vnacct_nl_put_u64(msg, VNACCT_A_STATS_PACKETS_LOST_REUSED, reused,
-			      VNACCT_A_STATS_PAD))
+			      VNACCT_A_STATS_PAD) ||
+	    vnacct_nl_put_u64(msg, VNACCT_A_STATS_KPROBES_MISSED,
+			      vnacct_hooks_missed(), VNACCT_A_STATS_PAD))
 		return -EMSGSIZE;
 	if (nla_put_u32(msg, VNACCT_A_STATS_PACKETS_IN_FLIGHT,
 			vnacct_acct_in_flight()) ||

@@ -364,6 +364,9 @@ enum vnacct_attr_hook {
  *	entries reset because a new skb got the same address
  * @VNACCT_A_STATS_PACKETS_CLONED: u64, clones followed from the frame they
  *	were cloned from
+ * @VNACCT_A_STATS_KPROBES_MISSED: u64, hits of the module's kprobes and
+ *	kretprobes that the kprobes core skipped (re-entered probe, or every
+ *	kretprobe instance in use): packets those hooks did not see
  * @__VNACCT_A_STATS_MAX: number of attributes
  * @VNACCT_A_STATS_MAX: highest attribute
  */
@@ -387,6 +390,7 @@ enum vnacct_attr_stats {
 	VNACCT_A_STATS_PACKETS_LOST_STALE,
 	VNACCT_A_STATS_PACKETS_LOST_REUSED,
 	VNACCT_A_STATS_PACKETS_CLONED,
+	VNACCT_A_STATS_KPROBES_MISSED,
 
 	__VNACCT_A_STATS_MAX,
 	VNACCT_A_STATS_MAX = __VNACCT_A_STATS_MAX - 1
