@@ -11,15 +11,34 @@ case $(uname -r) in *debug*) limit=$((limit * 2)) ;; esac
 # VNACCT_SELFTESTS: only these; VNACCT_SELFTESTS_SKIP: all but these.
 all=$(ls ./*.sh ./*.py | sed 's#^\./##' |
 	grep -vE "^(lib|run_all|kunit|vm-run|vnacct_util)\.(sh|py)$|^demo")
+# This script's own output, where it can read back what a test printed
+# (in the VM: vm-run's output.log).
+self_log=${VNACCT_OUT:+$VNACCT_OUT/output.log}
+[ -n "$self_log" ] && [ -f "$self_log" ] || self_log=
 for t in ${VNACCT_SELFTESTS:-$all}; do
 	case " ${VNACCT_SELFTESTS_SKIP:-} " in *" $t "*) continue ;; esac
 	echo "# test: $t on $(uname -r)"
 	start=$(date +%s)
+	[ -z "$self_log" ] || lines0=$(wc -l <"$self_log")
 	case $t in
-	*.py) timeout "$limit" python3 "./$t" || rc=1 ;;
-	*) timeout "$limit" bash "./$t" || rc=1 ;;
+	*.py) timeout "$limit" python3 "./$t" ;;
+	*) timeout "$limit" bash "./$t" ;;
 	esac
+	trc=$?
 	echo "# test: $t took $(($(date +%s) - start)) s"
+	# A test that ran out of time or died (an exception, a signal) may not
+	# have said so in TAP: one failure that names it, so that make check's
+	# summary shows which test it was.
+	if [ "$trc" -ne 0 ]; then
+		rc=1
+		if [ "$trc" -eq 124 ]; then
+			echo "not ok 1 - $t: killed at the ${limit} s limit"
+		elif [ -n "$self_log" ] && ! tail -n +$((lines0 + 1)) \
+			"$self_log" | grep -q '^not ok'; then
+			echo "not ok 1 - $t: exited $trc without a failed check" \
+				"(crash? last lines above)"
+		fi
+	fi
 	# A failed test may leave its programs running (a daemon, the CLI, a
 	# guest: each can hold the module) and the module loaded: the next
 	# one starts clean.
