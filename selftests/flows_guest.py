@@ -220,16 +220,98 @@ def vm_to_vm():
 
 HOLD_TAP = """
 import fcntl, os, struct, sys, time
+tap = sys.argv[2] if len(sys.argv) > 2 else "tap0"
 fd = os.open("/dev/net/tun", os.O_RDWR)
-fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"tap0", 0x0002 | 0x1000))
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", tap.encode(), 0x0002 | 0x1000))
 print("held", flush=True)
 time.sleep(float(sys.argv[1]))
+"""
+
+# A guest reading its tap: counts the frames of one length until it has
+# the number asked for or time is up.
+READ_TAP = """
+import fcntl, os, select, struct, sys, time
+tap, size, want, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    float(sys.argv[4])
+fd = os.open("/dev/net/tun", os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", tap.encode(), 0x0002 | 0x1000))
+print("held", flush=True)
+n = b = 0
+end = time.time() + limit
+while n < want and time.time() < end:
+    if select.select([fd], [], [], 0.2)[0]:
+        d = os.read(fd, 65536)
+        if len(d) == size:
+            n += 1
+            b += len(d)
+print(n, b, flush=True)
 """
 
 
 def tx_dropped(dev):
     with open(f"/sys/class/net/{dev}/statistics/tx_dropped") as f:
         return int(f.read())
+
+
+def copied_frames():
+    """Multicast to unicast on a bridge port: the bridge gives tap0 a
+    private copy of each multicast frame (pskb_copy()) and frees the
+    original with kfree_skb().  vnacct follows the packet into the copy:
+    every frame the tap0 guest reads is a packet of the tap0 flow, copied
+    out to the guest byte for byte, the copy counts as COW bytes (the
+    frame's linear part: all of it), and the original's free is neither a
+    drop nor a second packet."""
+    import subprocess
+    n, payload = 20, 333
+    frame = 14 + 20 + 8 + payload
+    with open("/sys/class/net/tap0/ifindex") as fd:
+        ifindex = int(fd.read())
+    reader = subprocess.Popen(["python3", "-c", READ_TAP, "tap0", str(frame),
+                               str(n), "90"],
+                              stdout=subprocess.PIPE, text=True)
+    reader.stdout.readline()
+    sh("ip link set tap0 up")
+    # Snooping forwards a group's frames to its member ports only once a
+    # querier exists (here the bridge itself, after its response interval).
+    sh("ip link set br0 type bridge mcast_snooping 1 mcast_querier 1; "
+       "bridge link set dev tap0 mcast_to_unicast on; "
+       "bridge mdb add dev br0 port tap0 grp 239.1.1.1 permanent")
+    time.sleep(12)
+    st0 = stats()
+    sh("ip netns exec ext python3 -c '"
+       "import socket, time; "
+       "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+       "s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, "
+       "socket.inet_aton(\"10.0.0.2\")); "
+       "s.bind((\"10.0.0.2\", 7300)); "
+       f"[(s.sendto(b\"c\" * {payload}, (\"239.1.1.1\", 7301)), "
+       f"time.sleep(0.01)) for i in range({n})]'")
+    got, nbytes = (int(x) for x in reader.communicate(timeout=120)[0].split())
+    sh("bridge mdb del dev br0 port tap0 grp 239.1.1.1; "
+       "bridge link set dev tap0 mcast_to_unicast off; "
+       "ip link set br0 type bridge mcast_querier 0", check=False)
+    time.sleep(0.5)
+    st = stats()
+    rows = find_flows(table("flows"), proto="udp", src="10.0.0.2",
+                      dport=7301)
+    f = [x for x in rows if x["ifindex"] == ifindex]
+    dropped = [(x["ifindex"], x["dir"], x["drops"]) for x in rows
+               if x["drops"]]
+    t.ok(got == n and len(f) == 1 and f[0]["packets"] == n and
+         f[0]["copy_out_B"] == nbytes and f[0]["copy_cow_B"] == n * frame,
+         f"copies: {n} multicast frames delivered to tap0 as copies "
+         f"(mcast_to_unicast: pskb_copy): the guest read {got} ({nbytes} B) "
+         f"= the tap0 flow's packets and bytes copied out; COW copies "
+         f"{n} x {frame} B "
+         f"({[(x['packets'], x['copy_out_B'], x['copy_cow_B']) for x in f]})")
+    moved = {k: st[k] - st0[k] for k in ("packets_midpath",
+                                         "packets_untracked",
+                                         "packets_cloned")}
+    t.ok(not dropped and moved["packets_midpath"] == 0 and
+         moved["packets_untracked"] == 0 and moved["packets_cloned"] >= n,
+         f"copies: the originals' frees are not drops ({dropped}), no "
+         f"packet first seen mid-path or untracked, {n} copies followed "
+         f"({moved})")
 
 
 def full_tap_queue():
@@ -470,6 +552,7 @@ def main():
     loopback()
     gso()
 
+    copied_frames()
     # A forced drop: the guest's bridge port goes down, the external host
     # keeps pinging it (its neighbour entry still names the guest).
     full_tap_queue()

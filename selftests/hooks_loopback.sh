@@ -12,7 +12,7 @@ check "module loads" load_vnacct
 check "stats file is root-only (mode 0400)" \
 	test "$(stat -c %a $DBG/stats)" = 400
 hooks=$(awk 'NR > 1 && NF == 4' $DBG/stats | wc -l)
-expect "stats lists all 27 hooks (got $hooks)" "hooks == 27"
+expect "stats lists all 30 hooks (got $hooks)" "hooks == 30"
 
 q0=$(hook_hits net_dev_queue)
 r0=$(hook_hits netif_rx)

@@ -595,7 +595,8 @@ static const struct {
 	  "vnacct_packets_lost_reused_total", "counter",
 	  "Followed packets whose skb address was reused by a new skb." },
 	{ VNACCT_A_STATS_PACKETS_CLONED, "vnacct_packets_cloned_total",
-	  "counter", "Clones followed from the frame they were cloned from." },
+	  "counter", "Clones and copies followed from the frame they were "
+	  "made from." },
 	{ VNACCT_A_STATS_KPROBES_MISSED, "vnacct_kprobes_missed_total",
 	  "counter", "Probe hits the kprobes core skipped (packets unseen)." },
 	{ VNACCT_A_STATS_PACKETS_IN_FLIGHT, "vnacct_packets_in_flight",

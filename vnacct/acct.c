@@ -62,6 +62,8 @@ enum vnacct_origin {
  * @origin: &enum vnacct_origin
  * @copy_kind: &enum vnacct_copy of the tracker entry's copy counters
  * @gso_seg: a segment of a GSO packet vnacct followed (1: the first)
+ * @copied: a private copy of this skb carries the packet on (skb_copy(),
+ *	pskb_copy()): a free of this one is neither its exit nor a drop
  * @kcopy_bytes: bytes of the host's own copies (linearize, COW, segment),
  *	indexed from %VNACCT_COPY_LINEARIZE (saturating)
  * @kcopy_ns: time those copies took, ns (saturating)
@@ -82,6 +84,7 @@ struct vnacct_pkt_info {
 	u8 origin;
 	u8 copy_kind;
 	u8 gso_seg;
+	u8 copied;
 	u32 kcopy_bytes[VNACCT_KCOPY_KINDS];
 	u32 kcopy_ns[VNACCT_KCOPY_KINDS];
 };
@@ -632,6 +635,67 @@ void vnacct_acct_kcopy(const struct sk_buff *skb, unsigned int kind,
 	pi->kcopy_ns[k] = min_t(u64, n, U32_MAX);
 }
 
+/**
+ * vnacct_acct_followed() - whether @skb has a tracker entry
+ * @skb: any skb
+ *
+ * Context: packet path; lets a probe skip the rest of its work (a
+ * kretprobe's return handler) for the many skbs vnacct does not follow.
+ * Return: true if followed (in flight or exited and kept).
+ */
+bool vnacct_acct_followed(const struct sk_buff *skb)
+{
+	return vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+}
+
+/**
+ * vnacct_acct_skb_copied() - follow a followed packet into its private copy
+ * @skb: the followed skb
+ * @nskb: the copy just made (skb_copy(), pskb_copy(), skb_copy_expand()),
+ *	seen by no one else yet
+ * @bytes: bytes copied
+ * @ns: time the copy took
+ *
+ * The copy carries the packet on, with its state and costs so far and this
+ * copy as a COW copy.  The original is usually freed right after
+ * (skb_unshare(), or the bridge's multicast-to-unicast delivery): that
+ * free is neither an exit nor a drop.  If the original goes on to an exit
+ * of its own (a duplicate), each counts as a packet, as clones do.
+ *
+ * Context: packet path, the CPU that owns @skb.
+ */
+void vnacct_acct_skb_copied(const struct sk_buff *skb,
+			    const struct sk_buff *nskb, u32 bytes, u64 ns)
+{
+	struct vnacct_pkt_info *pi, *ppi;
+	struct vnacct_pkt *pkt, *parent;
+	const unsigned int k = VNACCT_COPY_COW - VNACCT_COPY_LINEARIZE;
+	u64 b, n;
+
+	parent = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (!parent || parent->stage == VNACCT_STAGE_EXITED ||
+	    vnacct_tracker_lookup(&vnacct_trk, (unsigned long)nskb))
+		return;
+	pkt = vnacct_tracker_dup(&vnacct_trk, parent, (unsigned long)nskb);
+	if (!pkt || pkt == parent) {
+		atomic64_inc(&vnacct_ctr.untracked);
+		return;
+	}
+	ppi = vnacct_info_of(parent);
+	pi = vnacct_info_of(pkt);
+	*pi = *ppi;
+	pi->copied = 0;
+	b = (u64)pi->kcopy_bytes[k] + bytes;
+	n = (u64)pi->kcopy_ns[k] + ns;
+	pi->kcopy_bytes[k] = min_t(u64, b, U32_MAX);
+	pi->kcopy_ns[k] = min_t(u64, n, U32_MAX);
+	/* The host's copies so far go on with the copy, counted once. */
+	memset(ppi->kcopy_bytes, 0, sizeof(ppi->kcopy_bytes));
+	memset(ppi->kcopy_ns, 0, sizeof(ppi->kcopy_ns));
+	ppi->copied = 1;
+	atomic64_inc(&vnacct_ctr.clones);
+}
+
 /*
  * skb_consume_udp(): a UDP reader took @bytes of @skb.  A linear datagram
  * was copied with copy_to_iter(), which has no hook: its bytes count, its
@@ -665,7 +729,12 @@ void vnacct_acct_free(const struct sk_buff *skb, bool dropped, u32 reason)
 	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
 	if (!pkt)
 		return;
-	if (pkt->stage == VNACCT_STAGE_EXITED)
+	if (pkt->stage == VNACCT_STAGE_EXITED || vnacct_info_of(pkt)->copied)
+		/*
+		 * Gone after its exit, or after a copy took the packet on
+		 * (whether freed or dropped: the bridge kfree_skb()s what
+		 * it delivered as copies only).
+		 */
 		vnacct_tracker_remove(&vnacct_trk, pkt);
 	else if (dropped || !vnacct_gso_park(pkt, skb))
 		vnacct_pkt_exit(pkt, ktime_get_ns(), false, dropped, reason);

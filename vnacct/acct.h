@@ -183,6 +183,9 @@ void vnacct_acct_start_xmit(const struct sk_buff *skb,
 void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1);
 void vnacct_acct_kcopy(const struct sk_buff *skb, unsigned int kind,
 		       u32 bytes, u64 ns);
+bool vnacct_acct_followed(const struct sk_buff *skb);
+void vnacct_acct_skb_copied(const struct sk_buff *skb,
+			    const struct sk_buff *nskb, u32 bytes, u64 ns);
 void vnacct_acct_udp_consumed(const struct sk_buff *skb, int bytes);
 void vnacct_acct_free(const struct sk_buff *skb, bool dropped, u32 reason);
 

@@ -268,6 +268,10 @@ static int vnacct_krp_kcopy_enter(struct kretprobe_instance *ri,
 				  struct pt_regs *regs);
 static int vnacct_krp_kcopy_done(struct kretprobe_instance *ri,
 				 struct pt_regs *regs);
+static int vnacct_krp_skb_copy_enter(struct kretprobe_instance *ri,
+				     struct pt_regs *regs);
+static int vnacct_krp_skb_copy_done(struct kretprobe_instance *ri,
+				    struct pt_regs *regs);
 
 #define VNACCT_KP(hook, mod, fn, handler) {				\
 	.id = VNACCT_HOOK_##hook,					\
@@ -317,6 +321,15 @@ static struct vnacct_kp_hook vnacct_kps[] = {
 		   sizeof(struct vnacct_copy_call)),
 	VNACCT_KRP(SKB_SEGMENT, NULL, skb_segment,
 		   vnacct_krp_kcopy_enter, vnacct_krp_kcopy_done,
+		   sizeof(struct vnacct_copy_call)),
+	VNACCT_KRP(SKB_COPY, NULL, skb_copy,
+		   vnacct_krp_skb_copy_enter, vnacct_krp_skb_copy_done,
+		   sizeof(struct vnacct_copy_call)),
+	VNACCT_KRP(PSKB_COPY, NULL, __pskb_copy_fclone,
+		   vnacct_krp_skb_copy_enter, vnacct_krp_skb_copy_done,
+		   sizeof(struct vnacct_copy_call)),
+	VNACCT_KRP(SKB_COPY_EXPAND, NULL, skb_copy_expand,
+		   vnacct_krp_skb_copy_enter, vnacct_krp_skb_copy_done,
 		   sizeof(struct vnacct_copy_call)),
 };
 
@@ -449,7 +462,8 @@ static int vnacct_krp_copy_done(struct kretprobe_instance *ri,
  * of paged data into the linear area; pskb_expand_head(skb, nhead, ntail,
  * gfp) copies headroom and linear data to a new head; skb_segment(skb,
  * features) copies each segment's linear part (headers at least), known
- * from the segment list it returns.
+ * from the segment list it returns.  A non-zero return from an entry
+ * handler skips the return probe.
  */
 static int vnacct_krp_kcopy_enter(struct kretprobe_instance *ri,
 				  struct pt_regs *regs)
@@ -469,7 +483,8 @@ static int vnacct_krp_kcopy_enter(struct kretprobe_instance *ri,
 		call->len = 0;
 	call->t0 = ktime_get_ns();
 	vnacct_probe_end(id, t0);
-	return 0;
+	/* Not followed: no return probe (most of these calls). */
+	return !vnacct_acct_followed(skb);
 }
 
 /* Bound on the segment list walk: a GSO packet has at most 64K segments. */
@@ -505,6 +520,44 @@ static int vnacct_krp_kcopy_done(struct kretprobe_instance *ri,
 	vnacct_acct_kcopy(call->skb, kind, min_t(u64, bytes, U32_MAX),
 			  ktime_get_ns() - call->t0);
 out:
+	vnacct_probe_end(id, t0);
+	return 0;
+}
+
+/*
+ * skb_copy(skb, gfp), __pskb_copy_fclone(skb, headroom, gfp, fclone) and
+ * skb_copy_expand(skb, headroom, tailroom, gfp) return a private copy of
+ * skb: the packet goes on in it.  Most copies are of skbs vnacct does not
+ * follow (TCP's retransmissions): the entry handler skips the return probe
+ * for those.
+ */
+static int vnacct_krp_skb_copy_enter(struct kretprobe_instance *ri,
+				     struct pt_regs *regs)
+{
+	struct vnacct_copy_call *call = (void *)ri->data;
+	enum vnacct_hook_id id = vnacct_krp_id(ri);
+	u64 t0 = vnacct_probe_begin(id);
+
+	call->skb = (const void *)regs_get_kernel_argument(regs, 0);
+	call->t0 = ktime_get_ns();
+	vnacct_probe_end(id, t0);
+	return !vnacct_acct_followed(call->skb);
+}
+
+static int vnacct_krp_skb_copy_done(struct kretprobe_instance *ri,
+				    struct pt_regs *regs)
+{
+	struct vnacct_copy_call *call = (void *)ri->data;
+	enum vnacct_hook_id id = vnacct_krp_id(ri);
+	const struct sk_buff *nskb = (const void *)regs_return_value(regs);
+	u64 t0 = vnacct_probe_begin(id);
+
+	/* pskb_copy() copies the linear part only; the others all of it. */
+	if (nskb)
+		vnacct_acct_skb_copied(call->skb, nskb,
+				       id == VNACCT_HOOK_PSKB_COPY ?
+				       skb_headlen(nskb) : nskb->len,
+				       ktime_get_ns() - call->t0);
 	vnacct_probe_end(id, t0);
 	return 0;
 }

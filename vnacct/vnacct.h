@@ -52,6 +52,12 @@
  *	a new buffer, timed)
  * @VNACCT_HOOK_SKB_SEGMENT: kretprobe skb_segment (software segmentation,
  *	timed)
+ * @VNACCT_HOOK_SKB_COPY: kretprobe skb_copy (a private copy of a shared
+ *	skb, e.g. skb_unshare(): followed into the copy, timed)
+ * @VNACCT_HOOK_PSKB_COPY: kretprobe __pskb_copy_fclone (pskb_copy(): the
+ *	head copied, the pages shared; followed, timed)
+ * @VNACCT_HOOK_SKB_COPY_EXPAND: kretprobe skb_copy_expand (a copy with
+ *	more head or tail room; followed, timed)
  * @VNACCT_HOOK_COUNT: number of hooks
  */
 enum vnacct_hook_id {
@@ -82,6 +88,9 @@ enum vnacct_hook_id {
 	VNACCT_HOOK_PSKB_PULL_TAIL,
 	VNACCT_HOOK_PSKB_EXPAND_HEAD,
 	VNACCT_HOOK_SKB_SEGMENT,
+	VNACCT_HOOK_SKB_COPY,
+	VNACCT_HOOK_PSKB_COPY,
+	VNACCT_HOOK_SKB_COPY_EXPAND,
 	VNACCT_HOOK_COUNT,
 };
 

@@ -362,8 +362,8 @@ enum vnacct_attr_hook {
  *	entries reclaimed because their skb was freed unseen
  * @VNACCT_A_STATS_PACKETS_LOST_REUSED: u64, followed packets lost: tracker
  *	entries reset because a new skb got the same address
- * @VNACCT_A_STATS_PACKETS_CLONED: u64, clones followed from the frame they
- *	were cloned from
+ * @VNACCT_A_STATS_PACKETS_CLONED: u64, clones (and private copies)
+ *	followed from the frame they were made from
  * @VNACCT_A_STATS_KPROBES_MISSED: u64, hits of the module's kprobes and
  *	kretprobes that the kprobes core skipped (re-entered probe, or every
  *	kretprobe instance in use): packets those hooks did not see
