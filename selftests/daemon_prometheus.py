@@ -133,11 +133,35 @@ def traffic():
        f"for i in range({NUDP})]\"")
 
 
+DAEMONS = {}
+
+
+def daemon_state(port):
+    """Where vnacctd on @port is, for a test that waits on it in vain."""
+    p = DAEMONS.get(port)
+    if not p:
+        return
+    for what in ("wchan", "stack", "status"):
+        try:
+            with open(f"/proc/{p.pid}/{what}") as f:
+                t.diag(f"vnacctd {p.pid} {what}: " + " | ".join(
+                    x for x in f.read().splitlines()
+                    if what != "status" or x.startswith("State")))
+        except OSError as e:
+            t.diag(f"vnacctd {p.pid} {what}: {e}")
+    try:
+        with open(f"/tmp/vnacctd-{port}.log") as f:
+            t.diag("vnacctd log: " + " | ".join(f.read().splitlines()[-8:]))
+    except OSError:
+        pass
+
+
 def start_daemon(port, *args):
     log = open(f"/tmp/vnacctd-{port}.log", "w")
     p = subprocess.Popen([DAEMON, "--listen", f"127.0.0.1:{port}",
                           "--interval", "1", *args],
                          stdout=log, stderr=subprocess.STDOUT)
+    DAEMONS[port] = p
     ok = wait_for(lambda: fetch(port) is not None or p.poll() is not None,
                   f"vnacctd on port {port}", 60)
     return p if ok and p.poll() is None else p
@@ -153,7 +177,10 @@ def fresh_page(port, after):
         s, _ = parse(page)
         ts = one(s, "vnacctd_last_poll_timestamp_seconds")
         return (page, s) if ts and ts > after else None
-    return wait_for(f, f"a poll after {after:.3f} on port {port}", 90)
+    r = wait_for(f, f"a poll after {after:.3f} on port {port}", 90)
+    if not r:
+        daemon_state(port)
+    return r
 
 
 def quiet(flows_json):

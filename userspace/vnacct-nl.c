@@ -10,6 +10,8 @@
 #include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "vnacct-nl.h"
@@ -189,6 +191,13 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_open(struct nl *nl)
 {
+	/*
+	 * Every request is answered while this process sends it or reads
+	 * (the kernel builds dump parts inside recvmsg()): a reply still
+	 * missing after this long will not come, and a daemon must not wait
+	 * for it forever.
+	 */
+	struct timeval tmo = { .tv_sec = 30 };
 	struct nlmsghdr *nlh;
 	int one = 1;
 
@@ -202,6 +211,8 @@ int nl_open(struct nl *nl)
 		goto fail;
 	mnl_socket_setsockopt(nl->sk, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+		   sizeof(tmo));
 	nl->portid = mnl_socket_get_portid(nl->sk);
 	nl->seq = time(NULL);
 	nlh = nl_msg(nl, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);

@@ -605,6 +605,18 @@ void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1)
 	vnacct_pkt_exit(pkt, t1, true, false, 0);
 }
 
+/* Adds a host copy (@kind: linearize, COW, segment) to a packet in flight. */
+static void vnacct_pkt_add_kcopy(struct vnacct_pkt_info *pi,
+				 unsigned int kind, u32 bytes, u64 ns)
+{
+	unsigned int k = kind - VNACCT_COPY_LINEARIZE;
+	u64 b = (u64)pi->kcopy_bytes[k] + bytes;
+	u64 n = (u64)pi->kcopy_ns[k] + ns;
+
+	pi->kcopy_bytes[k] = min_t(u64, b, U32_MAX);
+	pi->kcopy_ns[k] = min_t(u64, n, U32_MAX);
+}
+
 /*
  * The host copied @bytes of @skb's data in @ns for its own needs (@kind:
  * linearize, COW or segmentation): part of the packet's cost, counted
@@ -613,10 +625,7 @@ void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1)
 void vnacct_acct_kcopy(const struct sk_buff *skb, unsigned int kind,
 		       u32 bytes, u64 ns)
 {
-	struct vnacct_pkt_info *pi;
 	struct vnacct_pkt *pkt;
-	unsigned int k;
-	u64 b, n;
 
 	if (kind < VNACCT_COPY_LINEARIZE || kind >= VNACCT_COPY_COUNT)
 		return;
@@ -627,12 +636,7 @@ void vnacct_acct_kcopy(const struct sk_buff *skb, unsigned int kind,
 		vnacct_flow_add_copy(pkt->flow, kind, bytes, ns);
 		return;
 	}
-	pi = vnacct_info_of(pkt);
-	k = kind - VNACCT_COPY_LINEARIZE;
-	b = (u64)pi->kcopy_bytes[k] + bytes;
-	n = (u64)pi->kcopy_ns[k] + ns;
-	pi->kcopy_bytes[k] = min_t(u64, b, U32_MAX);
-	pi->kcopy_ns[k] = min_t(u64, n, U32_MAX);
+	vnacct_pkt_add_kcopy(vnacct_info_of(pkt), kind, bytes, ns);
 }
 
 /**
@@ -669,13 +673,11 @@ void vnacct_acct_skb_copied(const struct sk_buff *skb,
 {
 	struct vnacct_pkt_info *pi, *ppi;
 	struct vnacct_pkt *pkt, *parent;
-	const unsigned int k = VNACCT_COPY_COW - VNACCT_COPY_LINEARIZE;
-	u64 b, n;
 
 	parent = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
-	if (!parent || parent->stage == VNACCT_STAGE_EXITED ||
-	    vnacct_tracker_lookup(&vnacct_trk, (unsigned long)nskb))
+	if (!parent || parent->stage == VNACCT_STAGE_EXITED)
 		return;
+	/* An entry @nskb's address still has is stale: the insert reuses it. */
 	pkt = vnacct_tracker_dup(&vnacct_trk, parent, (unsigned long)nskb);
 	if (!pkt || pkt == parent) {
 		atomic64_inc(&vnacct_ctr.untracked);
@@ -685,10 +687,7 @@ void vnacct_acct_skb_copied(const struct sk_buff *skb,
 	pi = vnacct_info_of(pkt);
 	*pi = *ppi;
 	pi->copied = 0;
-	b = (u64)pi->kcopy_bytes[k] + bytes;
-	n = (u64)pi->kcopy_ns[k] + ns;
-	pi->kcopy_bytes[k] = min_t(u64, b, U32_MAX);
-	pi->kcopy_ns[k] = min_t(u64, n, U32_MAX);
+	vnacct_pkt_add_kcopy(pi, VNACCT_COPY_COW, bytes, ns);
 	/* The host's copies so far go on with the copy, counted once. */
 	memset(ppi->kcopy_bytes, 0, sizeof(ppi->kcopy_bytes));
 	memset(ppi->kcopy_ns, 0, sizeof(ppi->kcopy_ns));
