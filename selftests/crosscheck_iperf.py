@@ -116,15 +116,34 @@ def quiet():
         time.sleep(1)
 
 
+def listening(port, limit=120):
+    """Waits until a TCP socket listens on 127.0.0.1:@port (a fixed sleep
+    was too short for iperf3 on the debug kernel under load, and a probe
+    connection would use up the server's one test)."""
+    want = f"0100007F:{port:04X}"
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        with open("/proc/net/tcp") as f:
+            if any(x.split()[1] == want and x.split()[3] == "0A"
+                   for x in f.read().splitlines()[1:]):
+                return True
+        time.sleep(0.2)
+    return False
+
+
 def iperf(args):
     srv = subprocess.Popen(["iperf3", "-s", "-1", "-B", "127.0.0.1",
                             "--json"], stdout=subprocess.PIPE, text=True)
-    time.sleep(1.5)
     try:
+        if not listening(5201):
+            raise RuntimeError("iperf3 -s did not listen within 120 s")
         cli = json.loads(sh(f"iperf3 -c 127.0.0.1 --json {args}",
-                            timeout=120))
-    finally:
-        s = json.loads(srv.communicate(timeout=60)[0])
+                            timeout=300))
+    except BaseException:
+        srv.kill()      # it would wait for a client forever
+        srv.wait()
+        raise
+    s = json.loads(srv.communicate(timeout=300)[0])
     time.sleep(1)
     return cli, s
 
