@@ -279,7 +279,8 @@ def well_formed_config(attrs):
                 CONFIG["flow_timeout"]: 4, CONFIG["filter_ifindex"]: 4,
                 CONFIG["threshold_ns"]: 8}.get(t)
         if t == CONFIG["filter_ifname"]:
-            if not p.endswith(b"\0") or len(p) > 16:
+            # one NUL, at the end (the module refuses "lo\0junk")
+            if not p.endswith(b"\0") or b"\0" in p[:-1] or len(p) > 16:
                 return None
             # the device is looked up for the last occurrence only
             want["filter_ifname"] = p.split(b"\0")[0]

@@ -22,6 +22,7 @@ NLM_F_DUMP = 0x300
 NLM_F_DUMP_INTR = 0x10
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLA_F_NESTED = 0x8000
+NLA_F_NET_BYTEORDER = 0x4000
 SOL_NETLINK = 270
 NETLINK_ADD_MEMBERSHIP, NETLINK_CAP_ACK, NETLINK_EXT_ACK = 1, 10, 11
 
@@ -230,6 +231,20 @@ def main():
                                                    "x" * 40)))
     bad("unterminated interface name",
         g.msg(S, attr(C["filter_ifname"], b"lo")))
+    bad("interface name with bytes after its NUL (lo\\0junk)",
+        g.msg(S, attr(C["filter_ifname"], b"lo\0junk")))
+    bad("interface name with two NULs (lo\\0\\0)",
+        g.msg(S, attr(C["filter_ifname"], b"lo\0\0")))
+    bad("NLA_F_NET_BYTEORDER on a host-order u64 (threshold)",
+        g.msg(S, attr(C["threshold_ns"] | NLA_F_NET_BYTEORDER,
+                      struct.pack("Q", 5))))
+    bad("NLA_F_NET_BYTEORDER on get-flow's id",
+        g.msg(CMD["get_flow"], attr(FLOW["id"] | NLA_F_NET_BYTEORDER,
+                                    struct.pack("I", 0))))
+    bad("NLA_F_NET_BYTEORDER on dump-flows' ifindex",
+        g.msg(CMD["dump_flows"], attr(FLOW["ifindex"] | NLA_F_NET_BYTEORDER,
+                                      struct.pack("I", 1)),
+              flags=NLM_F_REQUEST | NLM_F_DUMP | NLM_F_ACK))
     m = bytearray(g.msg(S, u32(C["sample"], 2)))
     struct.pack_into("H", m, 20, 64)   # attribute claims 64 bytes
     bad("truncated attribute (length past the message)", bytes(m))

@@ -351,21 +351,23 @@ vnacct_nl_config_policy[VNACCT_A_CONFIG_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U64, &vnacct_nl_threshold_range),
 };
 
-/* Flow snapshot scratch: too big for the stack (struct vnacct_hist_snap). */
-static int vnacct_nl_dump_start(struct netlink_callback *cb)
+/*
+ * Every vnacct attribute is in host byte order.  The policy parser ignores
+ * NLA_F_NET_BYTEORDER, so a sender that sets it would have its value read
+ * byte-swapped from what it meant: refuse it instead.
+ */
+static int vnacct_nl_host_order(struct nlattr **a, unsigned int maxattr,
+				struct netlink_ext_ack *extack)
 {
-	struct vnacct_hist_snap *s = kmalloc(sizeof(*s), GFP_KERNEL);
+	unsigned int i;
 
-	if (!s)
-		return -ENOMEM;
-	cb->args[0] = 0;
-	cb->args[1] = (long)s;
-	return 0;
-}
-
-static int vnacct_nl_dump_done(struct netlink_callback *cb)
-{
-	kfree((void *)cb->args[1]);
+	for (i = 1; i <= maxattr; i++) {
+		if (a[i] && (a[i]->nla_type & NLA_F_NET_BYTEORDER)) {
+			NL_SET_ERR_MSG_ATTR(extack, a[i],
+					    "attributes are in host byte order: NLA_F_NET_BYTEORDER not accepted");
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
@@ -377,6 +379,34 @@ static struct nlattr **vnacct_nl_dump_attrs(struct netlink_callback *cb)
 #else
 	return genl_dumpit_info(cb)->attrs;
 #endif
+}
+
+/*
+ * Checks the request, and allocates the flow snapshot scratch: too big for
+ * the stack (struct vnacct_hist_snap).
+ */
+static int vnacct_nl_dump_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = vnacct_nl_dump_attrs(cb);
+	struct vnacct_hist_snap *s;
+	int err;
+
+	err = attrs ? vnacct_nl_host_order(attrs, VNACCT_A_FLOW_IFINDEX,
+					   cb->extack) : 0;
+	if (err)
+		return err;
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	cb->args[0] = 0;
+	cb->args[1] = (long)s;
+	return 0;
+}
+
+static int vnacct_nl_dump_done(struct netlink_callback *cb)
+{
+	kfree((void *)cb->args[1]);
+	return 0;
 }
 
 static int vnacct_nl_dump_flows(struct sk_buff *skb,
@@ -436,6 +466,8 @@ static int vnacct_nl_get_flow(struct sk_buff *skb, struct genl_info *info)
 		GENL_SET_ERR_MSG(info, "flow id attribute is required");
 		return -EINVAL;
 	}
+	if (vnacct_nl_host_order(info->attrs, VNACCT_A_FLOW_ID, info->extack))
+		return -EINVAL;
 	id = nla_get_u32(info->attrs[VNACCT_A_FLOW_ID]);
 	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
@@ -598,6 +630,21 @@ static int vnacct_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		;
 	if (i > VNACCT_A_CONFIG_MAX) {
 		GENL_SET_ERR_MSG(info, "no configuration attribute given");
+		return -EINVAL;
+	}
+	if (vnacct_nl_host_order(a, VNACCT_A_CONFIG_MAX, info->extack))
+		return -EINVAL;
+	/*
+	 * The policy (NLA_NUL_STRING) only asks for a NUL somewhere: "lo\0junk"
+	 * would silently mean "lo".
+	 */
+	if (a[VNACCT_A_CONFIG_FILTER_IFNAME] &&
+	    strnlen(nla_data(a[VNACCT_A_CONFIG_FILTER_IFNAME]),
+		    nla_len(a[VNACCT_A_CONFIG_FILTER_IFNAME])) + 1 !=
+	    nla_len(a[VNACCT_A_CONFIG_FILTER_IFNAME])) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    a[VNACCT_A_CONFIG_FILTER_IFNAME],
+				    "filter-ifname must end at its only NUL");
 		return -EINVAL;
 	}
 	if (a[VNACCT_A_CONFIG_FILTER_IFINDEX] &&
