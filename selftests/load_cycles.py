@@ -359,7 +359,8 @@ def main():
     # A hang shows where it is, well before run_all.sh's 600 s.
     # Only past run_all's limit: a dump while the worker threads run has
     # crashed python itself (SIGSEGV) on a loaded host.
-    faulthandler.dump_traceback_later(1500 if not SOAK else 3000)
+    faulthandler.dump_traceback_later(
+        (3000 if not DEBUG else 9000) if SOAK else 1500)
     sh("modprobe -a tun vhost_net bridge veth", check=False)
     t.diag(f"load_cycles: {CYCLES} cycles ({'soak' if SOAK else 'short'}"
            f"{', debug kernel' if DEBUG else ''}); vnacctd "
