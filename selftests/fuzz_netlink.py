@@ -238,7 +238,12 @@ class Sync:
                         errs.append((err, extack(body, flags)))
                     continue
                 if typ == NLMSG_DONE:
-                    if mseq == seq:
+                    # a dump that failed ends with its errno and extack
+                    err = -struct.unpack_from("i", body)[0] \
+                        if len(body) >= 4 else 0
+                    if mseq == seq and err:
+                        errs.append((err, done_extack(body, flags)))
+                    elif mseq == seq:
                         replies.append(("done", flags))
                     continue
                 if mseq == s_seq:
@@ -256,6 +261,15 @@ def extack(body, flags):
     olen = struct.unpack_from("I", body, 4)[0]
     tl = body[4 + (16 if flags & 0x100 else (olen + 3) & ~3):]
     for t, p in parse(tl):
+        if t == 1:
+            return p.rstrip(b"\0").decode(errors="replace")
+    return None
+
+
+def done_extack(body, flags):
+    if not flags & 0x200:
+        return None
+    for t, p in parse(body[4:]):
         if t == 1:
             return p.rstrip(b"\0").decode(errors="replace")
     return None

@@ -17,6 +17,7 @@
 import json
 import os
 import subprocess
+import threading
 import time
 
 from vnacct_util import Tap, sh, load, unload, table, stats, SRC, BIN
@@ -253,6 +254,46 @@ while time.time() < end:
          f"succeed ({len(fails)} failed: {fails[:2]})")
 
 
+def wait_for(cond, limit):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def top_reload():
+    """`vnacct top` outlasts a module reload: while the module is away it
+    says so, and it shows flows again once the module is back."""
+    top = subprocess.Popen([CLI, "top", "-d", "0.3"], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    lines = []
+    reader = threading.Thread(
+        target=lambda: lines.extend(iter(top.stdout.readline, "")),
+        daemon=True)
+    reader.start()
+
+    def shown(text, since=0):
+        return lambda: any(text in x for x in lines[since:])
+    up = wait_for(shown("flows, every"), 120)
+    # rmmod fails with EBUSY while one of top's dumps holds the module
+    gone = wait_for(lambda: subprocess.run(["rmmod", "vnacct"],
+                                           capture_output=True)
+                    .returncode == 0, 120)
+    waiting = wait_for(shown("module not loaded, waiting for it"), 120)
+    since = len(lines)
+    load("flow_timeout=3600")
+    back = wait_for(shown("flows, every", since), 120)
+    alive = top.poll() is None
+    top.terminate()
+    top.wait()
+    t.ok(up and gone and waiting and back and alive,
+         f"vnacct top outlasts a reload: flows shown {up}, module unloaded "
+         f"{gone}, 'module not loaded, waiting' shown {waiting}, flows "
+         f"again {back}, still running {alive} ({len(lines)} lines)")
+
+
 def main():
     # The YNL client parses its YAML spec on every call: under TCG with
     # KASAN one call takes tens of seconds, long enough for the default
@@ -267,6 +308,7 @@ def main():
     phase(unprivileged)
     phase(netns)
     phase(churn)
+    phase(top_reload)
     sh("ip link del v0; ip netns del peer", check=False)
     unload()
     r = run(f"{CLI} flows")

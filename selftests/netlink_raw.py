@@ -157,6 +157,18 @@ class Genl:
                         raise NlError(err, msg, offs)
                     return out
                 if typ == NLMSG_DONE:
+                    # a dump that failed: its errno, then extack TLVs
+                    err = -struct.unpack_from("i", body)[0] \
+                        if len(body) >= 4 else 0
+                    if err:
+                        msg, offs = "", None
+                        for t, p in parse(body[4:] if flags & 0x200
+                                          else b""):
+                            if t == 1:
+                                msg = p.rstrip(b"\0").decode()
+                            elif t == 2:
+                                offs = struct.unpack("I", p)[0]
+                        raise NlError(err, msg, offs)
                     if flags & NLM_F_DUMP_INTR:
                         out.append((None, b"", flags))
                     return out

@@ -524,8 +524,39 @@ static void print_flows(FILE *out, const struct flows *fl, enum fmt fmt)
 #ifndef VNACCT_NO_MAIN
 /* ---- netlink ---- */
 
+/*
+ * Did a request fail because the module went away?  A dump that starts
+ * while the module is being unloaded fails with EPROTONOSUPPORT (netlink
+ * cannot take a module reference); a request to a family id that is no
+ * longer registered fails with ENOENT, also when the module was loaded
+ * again under a new id.
+ */
+static bool family_gone(const struct nl *nl)
+{
+	int err = errno;
+	struct nl now;
+	bool gone;
+
+	if (err == EPROTONOSUPPORT)
+		return true;
+	if (err != ENOENT)
+		return false;
+	if (nl_open(&now))
+		gone = errno == ENOENT;
+	else
+		gone = now.family != nl->family;
+	nl_close(&now);
+	errno = err;
+	return gone;
+}
+
 static int nl_fail(struct nl *nl, const char *what)
 {
+	if (family_gone(nl)) {
+		fprintf(stderr, "%s: %s: module unloaded during the request\n",
+			prog, what);
+		return -EXIT_NOMOD;
+	}
 	if (errno == EPERM) {
 		fprintf(stderr, "%s: %s: permission denied (need CAP_NET_ADMIN)\n",
 			prog, what);
@@ -793,14 +824,36 @@ static int cmd_top(struct nl *nl, struct opts *o)
 		struct pollfd p = { .fd = 0, .events = POLLIN };
 		char c;
 
-		err = cli_dump(nl, &fl, o->ifindex);
-		if (err)
+		/*
+		 * A live view outlasts a module reload: while the family is
+		 * gone, say so and look it up again every refresh.
+		 */
+		if (!nl->sk && nl_open(nl)) {
+			if (errno != ENOENT) {
+				err = nl_fail(nl, "netlink socket");
+				break;
+			}
+			err = -EXIT_NOMOD;
+		} else if (dump_flows(nl, &fl, o->ifindex) < 0) {
+			err = family_gone(nl) ? -EXIT_NOMOD :
+						nl_fail(nl, "dump-flows");
+		} else {
+			err = 0;
+		}
+		if (err == -EXIT_NOMOD) {
+			nl_close(nl);
+			fl.n = 0;
+		} else if (err) {
 			break;
+		}
 		/* highest delta-RTT first, then residency */
 		flows_select(&fl, o, 10);
 		if (tty)
 			printf("\033[H\033[2J");
-		if (o->fmt == FMT_TABLE)
+		if (o->fmt == FMT_TABLE && !nl->sk)
+			printf("vnacct top: module not loaded, waiting for it%s\n",
+			       tty ? " (q quits)" : "");
+		else if (o->fmt == FMT_TABLE)
 			printf("vnacct top: %zu flows, every %.1f s, sorted by %s%s\n",
 			       fl.n, o->delay, sort_names[sort_by],
 			       tty ? " (q quits)" : "");
@@ -815,7 +868,7 @@ static int cmd_top(struct nl *nl, struct opts *o)
 	if (tty)
 		tcsetattr(0, TCSANOW, &old);
 	free(fl.v);
-	return err;
+	return err == -EXIT_NOMOD ? 0 : err;
 }
 
 int main(int argc, char **argv)

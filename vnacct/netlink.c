@@ -381,21 +381,11 @@ static struct nlattr **vnacct_nl_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
-/*
- * Checks the request, and allocates the flow snapshot scratch: too big for
- * the stack (struct vnacct_hist_snap).
- */
+/* Flow snapshot scratch: too big for the stack (struct vnacct_hist_snap). */
 static int vnacct_nl_dump_start(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = vnacct_nl_dump_attrs(cb);
-	struct vnacct_hist_snap *s;
-	int err;
+	struct vnacct_hist_snap *s = kmalloc(sizeof(*s), GFP_KERNEL);
 
-	err = attrs ? vnacct_nl_host_order(attrs, VNACCT_A_FLOW_IFINDEX,
-					   cb->extack) : 0;
-	if (err)
-		return err;
-	s = kmalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
 	cb->args[0] = 0;
@@ -419,6 +409,13 @@ static int vnacct_nl_dump_flows(struct sk_buff *skb,
 	u32 ifindex = 0;
 	int err = 0;
 
+	/*
+	 * Checked here, not in ->start: 6.1 gives ->start no extack, while a
+	 * dump callback's error and message reach the caller in NLMSG_DONE.
+	 */
+	if (attrs && vnacct_nl_host_order(attrs, VNACCT_A_FLOW_IFINDEX,
+					  cb->extack))
+		return -EINVAL;
 	if (attrs && attrs[VNACCT_A_FLOW_IFINDEX])
 		ifindex = nla_get_u32(attrs[VNACCT_A_FLOW_IFINDEX]);
 	cb->seq = vnacct_nl_flows_seq();
