@@ -149,6 +149,23 @@ def daemon_state(port):
                     if what != "status" or x.startswith("State")))
         except OSError as e:
             t.diag(f"vnacctd {p.pid} {what}: {e}")
+    # Each thread twice, 2 s apart: its state, CPU time (a thread that
+    # spins gains utime/stime) and the system call it is in.
+    for rnd in (1, 2):
+        for tid in sorted(os.listdir(f"/proc/{p.pid}/task"), key=int):
+            d = f"/proc/{p.pid}/task/{tid}"
+            try:
+                st = open(f"{d}/stat").read().rsplit(")", 1)[1].split()
+                sc = open(f"{d}/syscall").read().split()[:3]
+                t.diag(f"vnacctd thread {tid} ({rnd}): state {st[0]} "
+                       f"utime {st[11]} stime {st[12]} syscall {sc}")
+            except OSError as e:
+                t.diag(f"vnacctd thread {tid}: {e}")
+        time.sleep(2)
+    page = fetch(port)
+    t.diag("vnacctd page now: " + ("none" if not page else " | ".join(
+        x for x in page.splitlines() if x.startswith(("vnacct_up",
+                                                      "vnacctd_")))))
     try:
         with open(f"/tmp/vnacctd-{port}.log") as f:
             t.diag("vnacctd log: " + " | ".join(f.read().splitlines()[-8:]))

@@ -159,8 +159,15 @@ int nl_run(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		return -1;
 	do {
 		n = mnl_socket_recvfrom(nl->sk, nl->buf, nl->buflen);
-		if (n < 0)
+		/*
+		 * An empty read parses as "no message yet": without this
+		 * check it would be read again and again.
+		 */
+		if (n <= 0) {
+			if (!n)
+				errno = ENODATA;
 			return -1;
+		}
 		ret = mnl_cb_run2(nl->buf, n, seq, nl->portid, data_cb, &r,
 				  ctl_wrapped, NLMSG_MIN_TYPE);
 		if (ret == MNL_CB_ERROR && errno == EINTR) {
