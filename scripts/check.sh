@@ -100,7 +100,7 @@ checkpatch() {
 	local cp
 	cp=$(scripts/checkpatch.sh) || return 1
 	perl "$cp" --no-tree --strict --terse --show-types -f \
-		vnacct/*.[ch] include/uapi/linux/*.h $(ls kunit/*.c 2>/dev/null)
+		vnacct/*.[ch] include/uapi/linux/*.h kunit/*.c selftests/splat/*.c
 }
 
 # kbuild_clean NAME ARGS...: build, and fail on any compiler or sparse
@@ -192,6 +192,10 @@ case " $kernels " in
 *" debug "*)
 	vm_job "kunit, debug" \
 		"selftests/vm-run.sh -t 900 -m 3072 -o build/vm/kunit-debug debug selftests/kunit.sh"
+	# KASAN, lockdep, the atomic-sleep check and kmemleak each catch a
+	# deliberate bug, and the runner fails the run for it.
+	vm_job "sanitizers, debug" \
+		"selftests/sanitizers-vm.sh build/vm/sanitizers-debug"
 	;;
 esac
 for i in "${!vm_names[@]}"; do
