@@ -131,7 +131,10 @@ done
 for k in $kernels; do
 	if [ "$k" = debug ]; then
 		echo "# debug kernel (built once, cached under ~/.cache/vnacct)"
-		step "debug kernel build" scripts/debug-kernel.sh
+		# Its progress (a line a minute) shows here, not only in the log.
+		f=$(logname "debug kernel build")
+		scripts/debug-kernel.sh 2>&1 >"$f" | tee -a "$f" | sed -u 's/^/# /'
+		result "${PIPESTATUS[0]}" "debug kernel build"
 	fi
 	step "W=1 build, $k" kbuild_clean "$k"
 done
