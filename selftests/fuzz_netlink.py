@@ -51,7 +51,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from netlink_raw import (Genl, NlError, CMD, CONFIG, STATS, FLOW, parse,  # noqa
-                         todict, attr, u8, u32, u64, string,
+                         todict, ext_ack, attr, u8, u32, u64, string,
                          NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP, NLMSG_ERROR,
                          NLMSG_DONE, NLA_F_NESTED, SOL_NETLINK,
                          NETLINK_ADD_MEMBERSHIP)
@@ -235,14 +235,14 @@ class Sync:
                         acks.add(mseq)
                         continue
                     if mseq == seq:
-                        errs.append((err, extack(body, flags)))
+                        errs.append((err, ext_ack(typ, body, flags)[0]))
                     continue
                 if typ == NLMSG_DONE:
                     # a dump that failed ends with its errno and extack
                     err = -struct.unpack_from("i", body)[0] \
                         if len(body) >= 4 else 0
                     if mseq == seq and err:
-                        errs.append((err, done_extack(body, flags)))
+                        errs.append((err, ext_ack(typ, body, flags)[0]))
                     elif mseq == seq:
                         replies.append(("done", flags))
                     continue
@@ -253,26 +253,6 @@ class Sync:
                 elif mseq == seq:
                     replies.append((body[0] if body else None, flags))
         return replies, errs, st, cf
-
-
-def extack(body, flags):
-    if not flags & 0x200:
-        return None
-    olen = struct.unpack_from("I", body, 4)[0]
-    tl = body[4 + (16 if flags & 0x100 else (olen + 3) & ~3):]
-    for t, p in parse(tl):
-        if t == 1:
-            return p.rstrip(b"\0").decode(errors="replace")
-    return None
-
-
-def done_extack(body, flags):
-    if not flags & 0x200:
-        return None
-    for t, p in parse(body[4:]):
-        if t == 1:
-            return p.rstrip(b"\0").decode(errors="replace")
-    return None
 
 
 def well_formed_config(attrs):

@@ -21,6 +21,8 @@ NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK = 1, 2, 4
 NLM_F_DUMP = 0x300
 NLM_F_DUMP_INTR = 0x10
 NLMSG_ERROR, NLMSG_DONE = 2, 3
+NLM_F_CAPPED, NLM_F_ACK_TLVS = 0x100, 0x200
+NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS = 1, 2
 NLA_F_NESTED = 0x8000
 NLA_F_NET_BYTEORDER = 0x4000
 SOL_NETLINK = 270
@@ -77,6 +79,26 @@ def parse(data):
         out.append((t & 0x3fff, data[4:n]))
         data = data[(n + 3) & ~3:]
     return out
+
+
+def ext_ack(typ, body, flags):
+    """The extended ACK of an NLMSG_ERROR, or of the NLMSG_DONE that ends a
+    failed dump: (message, attribute offset), "" and None when absent."""
+    msg, offs = "", None
+    if not flags & NLM_F_ACK_TLVS:
+        return msg, offs
+    if typ == NLMSG_ERROR:
+        # the TLVs follow the errno and the (possibly capped) request
+        olen = struct.unpack_from("I", body, 4)[0]
+        tlvs = body[4 + (16 if flags & NLM_F_CAPPED else (olen + 3) & ~3):]
+    else:
+        tlvs = body[4:]
+    for t, p in parse(tlvs):
+        if t == NLMSGERR_ATTR_MSG:
+            msg = p.rstrip(b"\0").decode(errors="replace")
+        elif t == NLMSGERR_ATTR_OFFS:
+            offs = struct.unpack("I", p)[0]
+    return msg, offs
 
 
 def val(p):
@@ -142,33 +164,15 @@ class Genl:
                 data = data[(n + 3) & ~3:]
                 if typ == NLMSG_ERROR:
                     err = -struct.unpack_from("i", body)[0]
-                    msg, offs = "", None
-                    # extack TLVs after the (capped) original header
-                    olen = struct.unpack_from("I", body, 4)[0]
-                    tl = body[4 + (16 if flags & 0x100 else
-                                   (olen + 3) & ~3):] \
-                        if flags & 0x200 else b""
-                    for t, p in parse(tl):
-                        if t == 1:
-                            msg = p.rstrip(b"\0").decode()
-                        elif t == 2:
-                            offs = struct.unpack("I", p)[0]
                     if err:
-                        raise NlError(err, msg, offs)
+                        raise NlError(err, *ext_ack(typ, body, flags))
                     return out
                 if typ == NLMSG_DONE:
                     # a dump that failed: its errno, then extack TLVs
                     err = -struct.unpack_from("i", body)[0] \
                         if len(body) >= 4 else 0
                     if err:
-                        msg, offs = "", None
-                        for t, p in parse(body[4:] if flags & 0x200
-                                          else b""):
-                            if t == 1:
-                                msg = p.rstrip(b"\0").decode()
-                            elif t == 2:
-                                offs = struct.unpack("I", p)[0]
-                        raise NlError(err, msg, offs)
+                        raise NlError(err, *ext_ack(typ, body, flags))
                     if flags & NLM_F_DUMP_INTR:
                         out.append((None, b"", flags))
                     return out
