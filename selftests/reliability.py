@@ -343,12 +343,13 @@ def test_fuzz():
 
 # ---------------------------------------------------------------- memory
 
-def flood(nflows, base=0):
+def flood(nflows, base=0, burst_max=48):
     """UDP datagrams over loopback to nflows distinct destination addresses
     in 127.0.0.0/8 (a bijection of the counter: every flow is new), one
     socket bound to 0.0.0.0 receiving them; in bursts, each burst read back
-    before the next so no receive buffer overflows.  Returns (sent,
-    received)."""
+    before the next so no receive buffer overflows.  A burst smaller than
+    the tracker (max_packets=64) keeps every datagram followed, so each one
+    makes a flow at its exit (the read).  Returns (sent, received)."""
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     rx.bind(("0.0.0.0", 9999))
@@ -359,7 +360,7 @@ def flood(nflows, base=0):
     payload = b"x" * 16
     while sent < nflows:
         burst = 0
-        while burst < 200 and sent < nflows:
+        while burst < burst_max and sent < nflows:
             x = (i * 2654435761 + 12345) & 0xffffff
             i += 1
             if x & 0xff in (0, 255):
@@ -396,6 +397,12 @@ def test_memory():
     sent, got = flood(N["flood"])
     el = time.time() - t0
     s1 = stats()
+    # The table was empty: every flow the flood made is still in it or was
+    # evicted (the table makes room early, flows idle > 1 s, once 15/16
+    # full); each datagram made one, or was counted in flows_full.
+    made = s1["flows"] + s1["flows_evicted"] - s0["flows_evicted"]
+    full = s1["flows_full"] - s0["flows_full"]
+    untracked = s1["packets_untracked"] - s0["packets_untracked"]
     t.diag(f"memory: flooded {sent} distinct flows in {el:.1f} s "
            f"({sent / el:.0f}/s); stats: flows {s1['flows']} flows_full "
            f"{s1['flows_full']} evicted {s1['flows_evicted']} untracked "
@@ -406,9 +413,13 @@ def test_memory():
          f"memory: after the flood memory_bytes {s1['memory_bytes']} == "
          f"{mem}, flows {s1['flows']} <= {s1['flows_max']}, flows_full "
          f"{s1['flows_full']} > 0")
-    t.ok(s1["packets_untracked"] > 0,
-         f"memory: packets beyond the tracker counted as untracked "
-         f"({s1['packets_untracked']})")
+    # Exact when nothing went untracked; on the debug kernel a few packets
+    # may still find the tracker full, and only they may be missing.
+    t.ok(sent - untracked <= made + full <= sent,
+         f"memory: every datagram made a flow ({made}: {s1['flows']} in the "
+         f"table, the rest evicted) or was counted in flows_full ({full}), "
+         f"but those not followed (untracked +{untracked}): {sent} - "
+         f"{untracked} <= {made + full} <= {sent}")
 
     # In flight beyond max_packets: datagrams queued, unread, in a socket.
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -436,15 +447,24 @@ def test_memory():
          f"+{s2['packets_untracked'] - u0}")
     t.eq(got, held, "memory: every held datagram delivered")
 
+    # Idle expiry, on a table below 15/16 full (above it, flows idle for
+    # more than 1 s go anyway, as the flood's may already have).
+    control("reset")
+    few = 100
+    flood(few, base=N["flood"] * 2)
+    s3a = stats()
     control("timeout 1")
-    e0 = stats()["flows_evicted"]
-    time.sleep(3.5)
-    s3 = stats()
-    t.ok(s3["flows_evicted"] > e0 and s3["flows"] < s1["flows"] or
-         s1["flows"] == 0,
-         f"memory: idle flows expire after timeout 1: evicted "
-         f"+{s3['flows_evicted'] - e0}, flows {s1['flows']} -> "
-         f"{s3['flows']}")
+    deadline = time.time() + 15
+    while True:
+        time.sleep(0.5)
+        s3 = stats()
+        if not s3["flows"] or time.time() > deadline:
+            break
+    t.ok(s3a["flows"] == few and s3["flows"] == 0 and
+         s3["flows_evicted"] - s3a["flows_evicted"] == few,
+         f"memory: idle flows expire after timeout 1: flows "
+         f"{s3a['flows']} -> {s3['flows']}, evicted "
+         f"+{s3['flows_evicted'] - s3a['flows_evicted']} (expected {few})")
     # A second flood after expiry: the freed records are reused.
     sent2, got2 = flood(min(2000, N["flood"] // 3), base=N["flood"] * 3)
     s4 = stats()
