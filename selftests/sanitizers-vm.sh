@@ -8,19 +8,11 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/build/vm/sanitizers}
-n=100 # after the guest's own TAP numbers
-fail=0
+VNACCT_SRC=$top
+# shellcheck source=selftests/lib.sh
+. "$top/selftests/lib.sh"
+tap_n=100 # after the guest's own TAP numbers
 mkdir -p "$(dirname "$out")"
-
-ok() { # STATUS TEXT
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fail=1
-	fi
-}
 
 "$top/selftests/vm-run.sh" -t 900 -m 3072 -o "$out" debug \
 	selftests/sanitizers.sh 2>"$out.stderr"
@@ -42,4 +34,4 @@ for p in 'BUG: KASAN: slab-out-of-bounds' \
 done
 grep -q 'unreferenced object' "$out/kmemleak.log" 2>/dev/null
 ok $? "kmemleak.log holds the leaked objects"
-exit $fail
+tap_done
