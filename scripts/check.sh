@@ -144,11 +144,12 @@ done
 # and lockdep under TCG, 3-5 times slower) gets its selftests split in
 # three runs so that no single VM is the long pole; a new test lands in
 # the "interfaces" run.
-# Measured in one make check (two VMs on the host, 9p cache=loose): guests
-# 17 min (flows_guest 207 s, crosscheck_trace 212 s, load_cycles 169 s: one
-# cycle there, 3 on the others), reliability 10 min, interfaces 17 min
-# (daemon_prometheus 287 s); 6.1, 6.12 and RT 7-12 min each; all of make
-# check 36 min.
+# Measured in the fresh-machine make check of 2026-11-22 (two VMs on the
+# host, 9p cache=loose), VM wall time: debug guests 16 min (crosscheck_trace
+# 356 s, flows_guest 217 s, load_cycles 165 s), interfaces 15 min
+# (daemon_prometheus 378 s, netlink_cli 236 s), reliability 12 min; 6.12
+# 11 min, 6.1 9 min, RT 7 min, KUnit 1 min, sanitizers 2-3 min: 38 min of
+# VM runs, after a 25 min debug kernel build when it is not cached.
 debug_guests="flows_guest.py crosscheck_trace.py crosscheck_tools.py"
 debug_guests="$debug_guests crosscheck_iperf.py guests_smoke.sh load_cycles.py"
 debug_reliab="reliability.py fuzz_netlink.py concurrency.py"
