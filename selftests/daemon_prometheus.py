@@ -432,6 +432,12 @@ def reload_cycle(daemon, prom):
         t.ok(r, "Prometheus API: vnacct_up == 0 while the module is out")
     load("flow_timeout=3600")
     sh(f"{CLI} config filter v0")
+    # Until the filter is set every device is followed: the scrapes on lo
+    # (Prometheus every second, one TCP flow per connection, kilobytes
+    # each) made in that window outrank the ping flow by bytes and push it
+    # out of vnacctd's --top 10 into flow="other" (seen on the debug
+    # kernel, where insmod and the CLI take seconds).  Start from none.
+    sh(f"{CLI} reset")
     n = 7
     sh(f"ping -c {n} -i 0.05 -q 10.9.0.2")
 
@@ -447,7 +453,13 @@ def reload_cycle(daemon, prom):
     mine = os.stat("/proc/self/ns/net").st_ino
     req = [f for f in cli if f["proto"] == "icmp" and f["netns"] == mine and
            f["dst"] == "10.9.0.2"]
-    got = [one(s, "vnacct_packets_total", flow=flow_label(f)) for f in req]
+    got = [one(s, "vnacct_packets_total", flow=flow_label(f),
+               netns=str(f["netns"]), device="v0") for f in req]
+    if got != [n]:
+        t.diag("page's v0 packet series: " + str(
+            [(dict(ls).get("flow"), v) for (nm, ls), v in s.items()
+             if nm == "vnacct_packets_total" and
+             dict(ls).get("device") == "v0"]))
     t.ok(len(req) == 1 and req[0]["packets"] == n and got == [n],
          f"after the reload /metrics serves the new ping flow: {got} "
          f"packets, CLI {[f['packets'] for f in req]}, ping sent {n}")
