@@ -449,10 +449,15 @@ def test_memory():
 
     # Idle expiry, on a table below 15/16 full (above it, flows idle for
     # more than 1 s go anyway, as the flood's may already have).
+    # Bursts of 8: at the flood's 48 in flight, 64 tracker slots and an
+    # 8-slot probe window sometimes leave a datagram unfollowed (counted
+    # as untracked, so no flow): RT once made 99 flows of 100.
     control("reset")
     few = 100
-    flood(few, base=N["flood"] * 2)
+    u3 = stats()["packets_untracked"]
+    flood(few, base=N["flood"] * 2, burst_max=8)
     s3a = stats()
+    made = few - (s3a["packets_untracked"] - u3)
     control("timeout 1")
     deadline = time.time() + 15
     while True:
@@ -460,11 +465,12 @@ def test_memory():
         s3 = stats()
         if not s3["flows"] or time.time() > deadline:
             break
-    t.ok(s3a["flows"] == few and s3["flows"] == 0 and
-         s3["flows_evicted"] - s3a["flows_evicted"] == few,
+    t.ok(made >= few - 8 and s3a["flows"] == made and s3["flows"] == 0 and
+         s3["flows_evicted"] - s3a["flows_evicted"] == made,
          f"memory: idle flows expire after timeout 1: flows "
          f"{s3a['flows']} -> {s3['flows']}, evicted "
-         f"+{s3['flows_evicted'] - s3a['flows_evicted']} (expected {few})")
+         f"+{s3['flows_evicted'] - s3a['flows_evicted']} (expected {made}: "
+         f"{few} datagrams, {few - made} untracked)")
     # A second flood after expiry: the freed records are reused.
     sent2, got2 = flood(min(2000, N["flood"] // 3), base=N["flood"] * 3)
     s4 = stats()
