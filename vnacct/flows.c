@@ -7,6 +7,7 @@
  * a record change identity under it.
  */
 #include <linux/log2.h>
+#include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -35,6 +36,13 @@ static unsigned int vnacct_nr_free;
  * VNACCT_FLOW_PROBES index steps.
  */
 static DEFINE_RAW_SPINLOCK(vnacct_flows_lock);
+/*
+ * Serialises removals (the expiry work, resets from debugfs and netlink):
+ * a removal frees its records only after an RCU grace period, and a reset
+ * must not return while an expiry still holds records it took out of the
+ * index (the table would look full to the packets that follow).
+ */
+static DEFINE_MUTEX(vnacct_flows_remove_lock);
 
 static void vnacct_flow_clear(struct vnacct_flow *f)
 {
@@ -258,9 +266,10 @@ static bool vnacct_flow_any(struct vnacct_flow *f, u64 now, u64 idle)
  */
 void vnacct_flows_expire(u64 now, u64 idle_ns)
 {
-	unsigned int n = vnacct_flows_remove(vnacct_flow_idle, now, idle_ns);
-
-	atomic64_add(n, &vnacct_ctr.flows_evicted);
+	mutex_lock(&vnacct_flows_remove_lock);
+	atomic64_add(vnacct_flows_remove(vnacct_flow_idle, now, idle_ns),
+		     &vnacct_ctr.flows_evicted);
+	mutex_unlock(&vnacct_flows_remove_lock);
 }
 
 /**
@@ -270,7 +279,9 @@ void vnacct_flows_expire(u64 now, u64 idle_ns)
  */
 void vnacct_flows_reset(void)
 {
+	mutex_lock(&vnacct_flows_remove_lock);
 	vnacct_flows_remove(vnacct_flow_any, 0, 0);
+	mutex_unlock(&vnacct_flows_remove_lock);
 }
 
 unsigned int vnacct_flows_count(void)
