@@ -456,7 +456,7 @@ def test_memory():
     control("reset")
     few = 100
     s3p = stats()
-    flood(few, base=N["flood"] * 2, burst_max=8)
+    flood(few, base=N["flood"] * 2)
     s3a = stats()
     lost = {k: s3a[k] - s3p[k] for k in ("packets_untracked", "flows_full")}
     made = few - sum(lost.values())
