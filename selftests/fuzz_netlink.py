@@ -291,12 +291,15 @@ def well_formed_config(attrs):
             return None
         want[name] = v
     # Attributes repeat: the last one counts (nla_parse), and only its
-    # device is looked up (0 or lo exist here, nothing else does).
+    # device is looked up, in this namespace: lo, and whatever else the
+    # kernel made here (the debug kernel's built-in SIT adds sit0 as
+    # ifindex 2).
+    devs = {name.encode(): idx for idx, name in socket.if_nameindex()}
     if "filter_ifname" in want:
-        if "filter_ifindex" in want or want.pop("filter_ifname") != b"lo":
+        if "filter_ifindex" in want or want["filter_ifname"] not in devs:
             return None
-        want["filter_ifindex"] = 1
-    elif want.get("filter_ifindex", 0) not in (0, 1):
+        want["filter_ifindex"] = devs[want.pop("filter_ifname")]
+    elif want.get("filter_ifindex", 0) not in {0, *devs.values()}:
         return None
     return want or None
 
