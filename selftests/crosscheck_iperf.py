@@ -74,7 +74,8 @@ TCP_BYTES = 8 * 1024 * 1024
 UDP_LEN, UDP_N = 1000, 500
 COUNTERS = ("packets_tracked", "packets_exited", "packets_untracked",
             "packets_midpath", "packets_sampled_out", "packets_lost_stale",
-            "packets_lost_reused", "packets_cloned", "flows_full")
+            "packets_lost_reused", "packets_cloned", "flows_full",
+            "kprobes_missed")
 
 
 def check(got, want, text, strict=STRICT, env="VNACCT_IPERF_STRICT=0"):
