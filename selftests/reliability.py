@@ -449,17 +449,18 @@ def test_memory():
 
     # Idle expiry, on a table below 15/16 full (above it, flows idle for
     # more than 1 s go anyway, as the flood's may already have).
-    # A datagram makes no flow when it is not followed (untracked) or
-    # finds no free record (flows_full): the expiry work may still hold
-    # the flood's records when the reset returns (it frees them after an
-    # RCU grace period, slow on RT), and RT once made 99 flows of 100.
+    # A datagram may make no flow when it finds no free record (flows_full)
+    # or is not followed (untracked); one datagram can count untracked at
+    # more than one hook and still be followed from a later one, so, as in
+    # the flood above, untracked only bounds how many may be missing. The
+    # check that matters is that every flow made expires, and is counted.
     control("reset")
     few = 100
     s3p = stats()
     flood(few, base=N["flood"] * 2)
     s3a = stats()
     lost = {k: s3a[k] - s3p[k] for k in ("packets_untracked", "flows_full")}
-    made = few - sum(lost.values())
+    made = s3a["flows"]
     control("timeout 1")
     deadline = time.time() + 15
     while True:
@@ -467,12 +468,13 @@ def test_memory():
         s3 = stats()
         if not s3["flows"] or time.time() > deadline:
             break
-    t.ok(made >= few - 8 and s3a["flows"] == made and s3["flows"] == 0 and
+    t.ok(max(few - 8, few - sum(lost.values())) <= made <= few and
+         s3["flows"] == 0 and
          s3["flows_evicted"] - s3a["flows_evicted"] == made,
          f"memory: idle flows expire after timeout 1: flows "
-         f"{s3a['flows']} -> {s3['flows']}, evicted "
-         f"+{s3['flows_evicted'] - s3a['flows_evicted']} (expected {made}: "
-         f"{few} datagrams, not made {lost})")
+         f"{made} -> {s3['flows']}, evicted "
+         f"+{s3['flows_evicted'] - s3a['flows_evicted']} (made {made} of "
+         f"{few} datagrams, at least {few} - {lost})")
     # A second flood after expiry: the freed records are reused.
     sent2, got2 = flood(min(2000, N["flood"] // 3), base=N["flood"] * 3)
     s4 = stats()
