@@ -5,6 +5,7 @@
 #   make check           every static check and test (see scripts/check.sh)
 #   make demo            boots Debian's 6.12 kernel in QEMU and shows vnacct
 #   make bench           overhead benchmark in QEMU (not a pass/fail test)
+#   make profile         perf profile of vnacct's packet path in QEMU
 #   make soak            the long reliability runs (issue 6's full sizes)
 #   make install         installs the module and userspace on this host
 #   make KDIR=/lib/modules/<release>/build   build against another kernel
@@ -18,7 +19,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude/uapi
 
-.PHONY: all module userspace check demo bench soak deps install clean help
+.PHONY: all module userspace check demo bench profile soak deps install clean help
 
 all: module userspace
 
@@ -45,6 +46,9 @@ bench: deps
 	@test -x scripts/bench.sh || { echo "make bench: scripts/bench.sh missing" >&2; exit 1; }
 	@scripts/bench.sh
 
+profile: deps
+	@scripts/profile.sh
+
 soak: deps
 	@test -x scripts/soak.sh || { echo "make soak: scripts/soak.sh missing" >&2; exit 1; }
 	@scripts/soak.sh
@@ -59,4 +63,4 @@ clean:
 	rm -rf build $(GUEST_BINS) $(USER_BINS) $(USER_TESTS) $(TOOL_BINS)
 
 help:
-	@sed -n '3,11p' Makefile
+	@sed -n '3,12p' Makefile

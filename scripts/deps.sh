@@ -21,6 +21,8 @@ PKGS=(
 	# issue 5 (cross-checks, make bench): trace-cmd.h includes tracefs.h;
 	# the bpftrace peer; the benchmark plot
 	libtracefs-dev bpftrace python3-matplotlib
+	# make profile: perf inside the VM
+	linux-perf
 	# issue 4: vnacctd's HTTP server; the Prometheus server its selftest
 	# runs in the VM (never as a service on this host, see below)
 	libmicrohttpd-dev prometheus

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# make profile: where vnacct's packet-path time goes, in the VM (Debian's
+# stock 6.12, QEMU TCG, 2 vCPUs): perf's self time per symbol for loopback
+# UDP without and with the module, and vnacct's per-hook probe time.  A
+# benchmark aid, not a test; see bench/profile_vm.py.
+#   PROFILE_SECS (8)  seconds of traffic per configuration
+#   PROFILE_TOP (25)  symbols listed per configuration
+# Writes build/profile/<time>/vm/profile.{txt,json} and prints the text.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+command -v perf >/dev/null || {
+	echo "profile: perf is not installed (make deps installs linux-perf)" >&2
+	exit 1
+}
+scripts/build-for.sh 6.12 >/dev/null
+make -s userspace >/dev/null
+out=$top/build/profile/$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out"
+cmd="PROFILE_SECS=${PROFILE_SECS:-8} PROFILE_TOP=${PROFILE_TOP:-25}"
+cmd+=" python3 bench/profile_vm.py"
+selftests/vm-run.sh -t 900 -m 2048 -c 2 -o "$out/vm" 6.12 "$cmd"
+cat "$out/vm/profile.txt"
+echo "profile: $out/vm/profile.txt"
