@@ -10,7 +10,8 @@ the module and once with it.  Writes to $VNACCT_OUT:
   profile.txt   per configuration: the rate, vnacct's per-hook probe time
                 from its own stats, and perf's top symbols (self time) with
                 each symbol's share of all samples, grouped into vnacct's
-                own code, kprobe/ftrace machinery and the rest
+                own code, kprobe/ftrace machinery and the rest, then the top
+                symbols of the first two groups alone
   profile.json  the same numbers
 """
 
@@ -47,9 +48,9 @@ def group(sym, dso):
     return "kernel/other"
 
 
-def report(data):
+def report(data, syms):
     """perf report --stdio, self time per symbol, as (pct, dso, sym)."""
-    out = sh(f"perf report -i {data} --stdio --no-children "
+    out = sh(f"perf report -i {data} --kallsyms {syms} --stdio --no-children "
              f"--sort dso,sym --percent-limit 0.05 2>/dev/null", timeout=600)
     rows = []
     for line in out.splitlines():
@@ -78,15 +79,43 @@ def run(cfg):
                                         "kretprobe") and f[2].isdigit():
                 hooks.append({"hook": f[0], "kind": f[1],
                               "hits": int(f[2]), "ns": int(f[3])})
+    # The module's symbols, for perf report after the unload.
+    syms = f"/dev/shm/kallsyms-{cfg}"
+    open(syms, "w").write(open("/proc/kallsyms").read())
+    if cfg == "vnacct":
         sh("rmmod vnacct")
-    rows = report(data)
+    rows = report(data, syms)
     os.unlink(data)
     groups = {}
     for pct, dso, sym in rows:
         g = group(sym, dso)
         groups[g] = groups.get(g, 0.0) + pct
-    return {"config": cfg, "pps": pps, "hooks": hooks, "groups": groups,
-            "top": [{"pct": p, "dso": d, "sym": y} for p, d, y in rows[:TOP]]}
+    ours = [r for r in rows if group(r[2], r[1]) != "kernel/other"]
+    return {"config": cfg, "secs": SECS, "pps": pps, "hooks": hooks, "groups": groups,
+            "top": [{"pct": p, "dso": d, "sym": y} for p, d, y in rows[:TOP]],
+            "ours": [{"pct": p, "dso": d, "sym": y}
+                     for p, d, y in ours[:TOP]],
+            "all": [{"pct": p, "dso": d, "sym": y} for p, d, y in rows],
+            "ncpu": os.cpu_count()}
+
+
+def ns_per_pkt(r, pct):
+    """CPU time per datagram of a share of all samples (cpu-clock samples
+    every CPU, busy or idle, so a share is a share of ncpu x the run)."""
+    return pct / 100 * r["ncpu"] * 1e9 / r["pps"]
+
+
+def growth(none, mod):
+    """Symbols by how much CPU time per datagram they gained with the
+    module: where its cost lands, its own code or not."""
+    base = {(t["dso"], t["sym"]): ns_per_pkt(none, t["pct"])
+            for t in none["all"]}
+    out = []
+    for t in mod["all"]:
+        k = (t["dso"], t["sym"])
+        out.append((ns_per_pkt(mod, t["pct"]) - base.get(k, 0.0), t["sym"],
+                    group(t["sym"], t["dso"])))
+    return sorted(out, reverse=True)
 
 
 def text(res):
@@ -103,9 +132,22 @@ def text(res):
         lines.append("   perf self time by group: " + ", ".join(
             f"{g} {p:.1f} %" for g, p in sorted(r["groups"].items(),
                                                  key=lambda x: -x[1])))
-        for t in r["top"]:
-            lines.append(f"   {t['pct']:6.2f} %  {group(t['sym'], t['dso']):<16}"
-                         f" {t['sym']}")
+        for what in ("top", "ours"):
+            if r[what]:
+                lines.append("   top symbols" if what == "top" else
+                             "   vnacct and probe machinery")
+            for t in r[what]:
+                lines.append(f"   {t['pct']:6.2f} %  "
+                             f"{group(t['sym'], t['dso']):<16} {t['sym']}")
+    none, mod = res
+    idle = [t["pct"] for t in none["all"] if "safe_halt" in t["sym"]], \
+        [t["pct"] for t in mod["all"] if "safe_halt" in t["sym"]]
+    busy = [ns_per_pkt(r, 100 - sum(i)) for r, i in zip(res, idle)]
+    lines.append(f"== per datagram: busy CPU {busy[0]:,.0f} ns without, "
+                 f"{busy[1]:,.0f} ns with the module (+{busy[1] - busy[0]:,.0f}"
+                 f" ns); the symbols that gained most:")
+    for d, sym, g in growth(none, mod)[:TOP]:
+        lines.append(f"   {d:+9,.0f} ns  {g:<16} {sym}")
     return "\n".join(lines) + "\n"
 
 
@@ -117,7 +159,6 @@ def main():
     json.dump(res, open(f"{OUT}/profile.json", "w"), indent=1)
     t = text(res)
     open(f"{OUT}/profile.txt", "w").write(t)
-    print(t)
 
 
 if __name__ == "__main__":

@@ -21,5 +21,15 @@ mkdir -p "$out"
 cmd="PROFILE_SECS=${PROFILE_SECS:-8} PROFILE_TOP=${PROFILE_TOP:-25}"
 cmd+=" python3 bench/profile_vm.py"
 selftests/vm-run.sh -t 900 -m 2048 -c 2 -o "$out/vm" 6.12 "$cmd"
+# Kept with the bench results; Documentation/bench.rst gets a section on it.
+mkdir -p bench/results
+cp "$out/vm/profile.txt" "$out/vm/profile.json" bench/results/
+if [ -f bench/results/bench.json ]; then
+	machine=$(sed -n 's/^:machine: //p' Documentation/bench.rst)
+	date=$(sed -n 's/^:date: //p' Documentation/bench.rst)
+	/usr/bin/python3 bench/report.py bench/results/bench.json bench/results \
+		--rst Documentation/bench.rst --machine "$machine" \
+		--date "$date" >/dev/null
+fi
 cat "$out/vm/profile.txt"
-echo "profile: $out/vm/profile.txt"
+echo "profile: $out/vm/profile.txt (and bench/results/, Documentation/bench.rst)"
