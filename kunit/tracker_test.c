@@ -39,7 +39,7 @@ static void tr_same_hash(const struct vnacct_tracker *t, unsigned long from,
 static void tr_test_layout(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, sizeof(struct vnacct_pkt), (size_t)32);
-	KUNIT_EXPECT_EQ(test, sizeof(struct vnacct_tracker), (size_t)48);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vnacct_tracker), (size_t)56);
 }
 
 static void tr_test_init(struct kunit *test)
@@ -171,19 +171,32 @@ static void tr_test_full(struct kunit *test)
 	vnacct_tracker_destroy(t);
 }
 
+/*
+ * Fills the probe window of one home slot: @keys (at least one more than
+ * the window) all hash there, the first VNACCT_TRACKER_PROBES are inserted
+ * as @p at times 10, 11, ...; entries idle for 1000 ns are stale.
+ */
+static void tr_fill_window(struct kunit *test, struct vnacct_tracker *t,
+			   unsigned long *keys, unsigned int nkeys,
+			   struct vnacct_pkt **p)
+{
+	unsigned int i;
+
+	vnacct_tracker_set_max_age(t, 1000);
+	tr_same_hash(t, 1, keys, nkeys);
+	for (i = 0; i < VNACCT_TRACKER_PROBES; i++) {
+		p[i] = vnacct_tracker_insert(t, keys[i], 10 + i);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+}
+
 static void tr_test_stale_reclaim(struct kunit *test)
 {
 	struct vnacct_tracker *t = tr_new(test, 64);
 	unsigned long keys[VNACCT_TRACKER_PROBES + 1];
 	struct vnacct_pkt *p[VNACCT_TRACKER_PROBES], *n;
-	unsigned int i;
 
-	vnacct_tracker_set_max_age(t, 1000);
-	tr_same_hash(t, 1, keys, ARRAY_SIZE(keys));
-	for (i = 0; i < VNACCT_TRACKER_PROBES; i++) {
-		p[i] = vnacct_tracker_insert(t, keys[i], 10 + i);
-		KUNIT_ASSERT_NOT_NULL(test, p[i]);
-	}
+	tr_fill_window(test, t, keys, ARRAY_SIZE(keys), p);
 	/* key 0 was seen at a later stage: key 1 has the oldest activity */
 	vnacct_pkt_advance(p[0], 2, 400);
 	/* nothing stale at 1005: the oldest activity (key 1, at 11) is
@@ -204,6 +217,53 @@ static void tr_test_stale_reclaim(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vnacct_tracker_insert(t, keys[1], 5001),
 			    p[2]);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->stale), 2LL);
+	vnacct_tracker_destroy(t);
+}
+
+/*
+ * An entry whose packet was accounted already (the caller's done stage) is
+ * only kept for a later part of a read: reclaiming or reusing it loses no
+ * packet, and neither counts.
+ */
+static void tr_test_done_stage(struct kunit *test)
+{
+	struct vnacct_tracker *t = tr_new(test, 64);
+	unsigned long keys[VNACCT_TRACKER_PROBES + 2];
+	struct vnacct_pkt *p[VNACCT_TRACKER_PROBES], *n;
+	unsigned int i, freed, cursor = 0;
+
+	vnacct_tracker_set_done_stage(t, 9);
+	tr_fill_window(test, t, keys, ARRAY_SIZE(keys), p);
+	/* keys 0 and 1 done, the rest still in flight, 3 to 7 seen later */
+	vnacct_pkt_advance(p[0], 9, 20);
+	vnacct_pkt_advance(p[1], 9, 21);
+	for (i = 3; i < VNACCT_TRACKER_PROBES; i++)
+		vnacct_pkt_advance(p[i], 2, 50 + i);
+	/* key 0's address comes back: a done entry, reset without a count */
+	n = vnacct_tracker_insert(t, keys[0], 30);
+	KUNIT_EXPECT_PTR_EQ(test, n, p[0]);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->reused), 0LL);
+	/* an in-flight one coming back is a lost packet */
+	KUNIT_EXPECT_PTR_EQ(test, vnacct_tracker_insert(t, keys[2], 31), p[2]);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->reused), 1LL);
+	/* window full; at 5000 the oldest (key 1, done at 21) is reclaimed
+	 * without a count, then the next oldest (key 0 again, in flight
+	 * since 30) with one
+	 */
+	n = vnacct_tracker_insert(t, keys[8], 5000);
+	KUNIT_EXPECT_PTR_EQ(test, n, p[1]);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->stale), 0LL);
+	n = vnacct_tracker_insert(t, keys[9], 5000);
+	KUNIT_EXPECT_PTR_EQ(test, n, p[0]);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->stale), 1LL);
+	/* a sweep frees done and in-flight entries alike, counting only the
+	 * latter: 8 in use, one of them done
+	 */
+	vnacct_pkt_advance(p[4], 9, 40);
+	freed = vnacct_tracker_reap(t, 100000, 1000, &cursor, 64);
+	KUNIT_EXPECT_EQ(test, freed, 8U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&t->stale), 8LL);
+	KUNIT_EXPECT_EQ(test, vnacct_tracker_in_use(t), 0U);
 	vnacct_tracker_destroy(t);
 }
 
@@ -409,6 +469,7 @@ static struct kunit_case vnacct_tracker_cases[] = {
 	KUNIT_CASE(tr_test_pointer_reuse),
 	KUNIT_CASE(tr_test_full),
 	KUNIT_CASE(tr_test_stale_reclaim),
+	KUNIT_CASE(tr_test_done_stage),
 	KUNIT_CASE(tr_test_rekey_dup),
 	KUNIT_CASE(tr_test_reap),
 	KUNIT_CASE(tr_test_pkt_helpers),

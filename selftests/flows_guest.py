@@ -346,8 +346,30 @@ def full_tap_queue():
                    src="10.0.0.2", sport=7200)
     dropped = tx_dropped("tap0") - dropped0
     drops = sum(r["drops"] for r in rows if r["ifindex"] == ifindex) - drops0
+    # The ones in the ring are in flight: debugfs inflight shows them
+    # waiting in guest_queue for tap0, and no longer once the tap closes
+    # (tun frees its ring then: their exit).
+    mine = dict(stage="guest_queue", to_tap=ifindex, proto="udp",
+                src="10.0.0.2", sport=7200, dst="10.0.0.1", dport=7201)
+    held = [r for r in table("inflight")
+            if all(r.get(k) == v for k, v in mine.items())]
+    with open("/sys/kernel/debug/vnacct/inflight") as fd:
+        lines = fd.read().splitlines()
+    t.diag("inflight, first lines: " + "\n# ".join(lines[:4]))
     hold.kill()
     hold.wait()
+    time.sleep(0.5)
+    left = [r for r in table("inflight")
+            if all(r.get(k) == v for k, v in mine.items())]
+    queued = n - f[0]["drops"] if len(f) == 1 else -1
+    t.ok(0 < len(held) == queued <= qlen and not left and
+         all(r["len_B"] == 128 and r["origin"] == "wire" and
+             r["age_ns"] >= r["idle_ns"] > 0 for r in held),
+         f"inflight: the {len(held)} datagrams in tap0's ring (sent {n}, "
+         f"dropped {queued if queued < 0 else n - queued}, ring of {qlen})"
+         f" wait in guest_queue, 128 B each, entered from the wire side; "
+         f"none left after the tap closed ({len(left)}) "
+         f"({[(r['age_ns'], r['idle_ns'], r['len_B']) for r in held[:3]]})")
     # The queued ones are still in flight (in the ring): not counted.  The
     # reference is the tap's own tx_dropped counter.
     t.ok(len(f) == 1 and n - qlen <= f[0]["drops"] < n and

@@ -18,6 +18,7 @@
 #include <linux/etherdevice.h>
 #include <linux/netdevice.h>
 #include <linux/rtnetlink.h>
+#include <linux/sched.h>
 #include <net/rtnetlink.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
@@ -441,8 +442,10 @@ void vnacct_acct_bridge_out(struct sk_buff *skb)
 	struct vnacct_pkt *pkt, *parent;
 	struct vnacct_pkt_info *pi;
 
-	if (!parent_skb || parent_skb == skb ||
-	    vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb))
+	if (!parent_skb || parent_skb == skb)
+		return;
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	if (pkt && pkt->stage != VNACCT_STAGE_EXITED)
 		return;
 	parent = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)parent_skb);
 	if (!parent || parent->stage == VNACCT_STAGE_EXITED)
@@ -745,6 +748,7 @@ int vnacct_acct_init(unsigned int max_packets)
 
 	if (err)
 		return err;
+	vnacct_tracker_set_done_stage(&vnacct_trk, VNACCT_STAGE_EXITED);
 	vnacct_info = kvcalloc(vnacct_tracker_capacity(&vnacct_trk),
 			       sizeof(*vnacct_info), GFP_KERNEL);
 	if (!vnacct_info) {
@@ -758,6 +762,68 @@ void vnacct_acct_exit(void)
 {
 	kvfree(vnacct_info);
 	vnacct_tracker_destroy(&vnacct_trk);
+}
+
+static const char *const vnacct_origin_names[] = {
+	[VNACCT_ORIGIN_GUEST] = "guest",
+	[VNACCT_ORIGIN_WIRE] = "wire",
+	[VNACCT_ORIGIN_LOCAL] = "local",
+};
+
+/**
+ * vnacct_acct_inflight() - the next followed packet that has not left yet
+ * @slot: tracker slot to look from; set to the slot of the packet returned
+ * @now: the reader's current time, ns (ktime_get_ns())
+ * @out: filled with a snapshot of the packet
+ *
+ * For an operator's view of what sits where (a guest that stopped reading
+ * its tap shows as packets in guest_queue), and for finding packets whose
+ * exit vnacct missed (they only age).  Exited entries kept for a later
+ * part of a read are skipped.
+ *
+ * Context: process context, may sleep.  Reads entries owned by the CPUs
+ * processing their skbs without synchronising with them: a packet that
+ * moves or leaves meanwhile may show a mix of old and new values.  Memory
+ * safe all the same: the arrays live until the module unloads, after its
+ * readers are gone.
+ * Return: true if @out was filled, false at the end of the table.
+ */
+bool vnacct_acct_inflight(unsigned int *slot, u64 now,
+			  struct vnacct_inflight *out)
+{
+	unsigned int i, n = vnacct_tracker_capacity(&vnacct_trk);
+	struct vnacct_pkt_info *pi;
+	struct vnacct_pkt *pkt;
+	u64 t;
+
+	for (i = *slot; i < n; i++) {
+		if (!(i % 65536))
+			cond_resched();
+		pkt = &vnacct_trk.slots[i];
+		if (!READ_ONCE(pkt->key))
+			continue;
+		/* racy, and a bit field (no READ_ONCE()): see above */
+		out->stage = pkt->stage;
+		if (out->stage >= VNACCT_STAGE_COUNT)
+			continue;
+		pi = vnacct_info_of(pkt);
+		out->key = pi->key;
+		t = READ_ONCE(pkt->t_entry);
+		out->age_ns = now > t ? now - t : 0;
+		t = vnacct_pkt_last_ns(pkt);
+		out->idle_ns = now > t ? now - t : 0;
+		out->netns = READ_ONCE(pi->netns);
+		out->ifindex = READ_ONCE(pi->ifindex);
+		out->guest_ifindex = READ_ONCE(pi->guest_ifindex);
+		out->len = READ_ONCE(pi->len);
+		t = READ_ONCE(pi->origin);
+		out->origin = t < ARRAY_SIZE(vnacct_origin_names) ?
+			      vnacct_origin_names[t] : "?";
+		*slot = i;
+		return true;
+	}
+	*slot = n;
+	return false;
 }
 
 /**

@@ -166,9 +166,37 @@ struct vnacct_config {
 
 extern struct vnacct_config vnacct_cfg;
 
+/**
+ * struct vnacct_inflight - snapshot of a followed packet that has not left
+ *	the host yet (debugfs ``inflight``)
+ * @key: flow key parsed when it entered (@key.dir, @key.ifindex and
+ *	@key.netns are only set when it leaves: not used here)
+ * @age_ns: time since it entered the host, ns
+ * @idle_ns: time since its last hook, ns
+ * @netns: network namespace (inode number) it entered in
+ * @ifindex: device it entered on
+ * @guest_ifindex: tap it is queued to toward a guest, 0 if none
+ * @len: IP length at entry, bytes
+ * @stage: &enum vnacct_stage it is in now
+ * @origin: where it entered: "guest", "wire" or "local"
+ */
+struct vnacct_inflight {
+	struct vnacct_flow_key key;
+	u64 age_ns;
+	u64 idle_ns;
+	u32 netns;
+	u32 ifindex;
+	u32 guest_ifindex;
+	u32 len;
+	unsigned int stage;
+	const char *origin;
+};
+
 int vnacct_acct_init(unsigned int max_packets);
 void vnacct_acct_exit(void);
 unsigned int vnacct_acct_in_flight(void);
+bool vnacct_acct_inflight(unsigned int *slot, u64 now,
+			  struct vnacct_inflight *out);
 void vnacct_acct_lost(u64 *stale, u64 *reused);
 size_t vnacct_acct_memory(void);
 

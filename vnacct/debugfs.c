@@ -104,6 +104,8 @@ static void vnacct_flows_stop(struct seq_file *m, void *v)
 /* Per-open scratch: a histogram snapshot is too big for the stack. */
 struct vnacct_seq_priv {
 	struct vnacct_hist_snap snap;
+	struct vnacct_inflight pkt;
+	u64 now;
 };
 
 static void vnacct_seq_flow_key(struct seq_file *m, const struct vnacct_flow *f)
@@ -312,9 +314,83 @@ static const struct file_operations vnacct_##name##_fops = {		\
 	.release = seq_release_private,					\
 }
 
+/*
+ * inflight: followed packets that have not left.  *pos is the tracker slot
+ * of the line shown + 1, 0 the header line; the scan resumes after it.
+ */
+static void *vnacct_inflight_find(struct seq_file *m, loff_t *pos,
+				  unsigned int from)
+{
+	struct vnacct_seq_priv *p = m->private;
+	unsigned int slot = from;
+	bool found = vnacct_acct_inflight(&slot, p->now, &p->pkt);
+
+	*pos = (loff_t)slot + 1;
+	return found ? &p->pkt : NULL;
+}
+
+static void *vnacct_inflight_start(struct seq_file *m, loff_t *pos)
+{
+	struct vnacct_seq_priv *p = m->private;
+
+	p->now = ktime_get_ns();
+	if (!*pos)
+		return SEQ_START_TOKEN;
+	if (*pos > U32_MAX)
+		return NULL;
+	return vnacct_inflight_find(m, pos, *pos - 1);
+}
+
+static void *vnacct_inflight_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	if (v == SEQ_START_TOKEN)
+		return vnacct_inflight_find(m, pos, 0);
+	if (*pos > U32_MAX) {
+		++*pos;
+		return NULL;
+	}
+	return vnacct_inflight_find(m, pos, *pos);
+}
+
+static void vnacct_inflight_stop(struct seq_file *m, void *v)
+{
+}
+
+static int vnacct_inflight_show(struct seq_file *m, void *v)
+{
+	const struct vnacct_inflight *p = v;
+	const struct vnacct_flow_key *k;
+
+	if (v == SEQ_START_TOKEN) {
+		seq_printf(m, "%-8s %14s %14s %-11s %-6s %-10s %-7s %-7s %-6s %-39s %-5s %-39s %-5s %s\n",
+			   "slot", "age_ns", "idle_ns", "stage", "origin",
+			   "netns", "ifindex", "to_tap", "proto", "src",
+			   "sport", "dst", "dport", "len_B");
+		return 0;
+	}
+	k = &p->key;
+	seq_printf(m, "%-8llu %14llu %14llu %-11s %-6s %-10u %-7u %-7u %-6s",
+		   (unsigned long long)(m->index - 1), p->age_ns, p->idle_ns,
+		   vnacct_stage_names[p->stage], p->origin, p->netns,
+		   p->ifindex, p->guest_ifindex, vnacct_proto_name(k));
+	vnacct_seq_addr(m, k, &k->saddr);
+	seq_printf(m, " %-5u", ntohs(k->sport));
+	vnacct_seq_addr(m, k, &k->daddr);
+	seq_printf(m, " %-5u %u\n", ntohs(k->dport), p->len);
+	return 0;
+}
+
+static const struct seq_operations vnacct_inflight_sops = {
+	.start = vnacct_inflight_start,
+	.next = vnacct_inflight_next,
+	.stop = vnacct_inflight_stop,
+	.show = vnacct_inflight_show,
+};
+
 VNACCT_SEQ_FILE(flows);
 VNACCT_SEQ_FILE(hists);
 VNACCT_SEQ_FILE(stages);
+VNACCT_SEQ_FILE(inflight);
 
 static int vnacct_stats_show(struct seq_file *m, void *v)
 {
@@ -463,6 +539,8 @@ int vnacct_debugfs_init(void)
 			    &vnacct_stages_fops);
 	debugfs_create_file("histograms", 0400, vnacct_dir, NULL,
 			    &vnacct_hists_fops);
+	debugfs_create_file("inflight", 0400, vnacct_dir, NULL,
+			    &vnacct_inflight_fops);
 	debugfs_create_file("control", 0200, vnacct_dir, NULL,
 			    &vnacct_control_fops);
 	return 0;

@@ -18,7 +18,7 @@
 
 #ifdef CONFIG_64BIT
 static_assert(sizeof(struct vnacct_pkt) == 32);
-static_assert(sizeof(struct vnacct_tracker) == 48);
+static_assert(sizeof(struct vnacct_tracker) == 56);
 #endif
 static_assert((VNACCT_TRACKER_PROBES & (VNACCT_TRACKER_PROBES - 1)) == 0);
 static_assert(VNACCT_TRACKER_MIN >= VNACCT_TRACKER_PROBES);
@@ -55,6 +55,18 @@ void vnacct_tracker_destroy(struct vnacct_tracker *t)
 void vnacct_tracker_set_max_age(struct vnacct_tracker *t, u64 ns)
 {
 	WRITE_ONCE(t->max_age_ns, ns);
+}
+
+void vnacct_tracker_set_done_stage(struct vnacct_tracker *t, u8 stage)
+{
+	t->done_stage = stage;
+}
+
+/* An entry whose packet was never accounted: losing it loses a packet. */
+static bool vnacct_pkt_pending(const struct vnacct_tracker *t,
+			       const struct vnacct_pkt *p)
+{
+	return !t->done_stage || p->stage != t->done_stage;
 }
 
 unsigned int vnacct_tracker_capacity(const struct vnacct_tracker *t)
@@ -111,7 +123,8 @@ struct vnacct_pkt *vnacct_tracker_insert(struct vnacct_tracker *t,
 		p = vnacct_slot(t, h, i);
 		k = READ_ONCE(p->key);
 		if (k == key) {
-			atomic64_inc(&t->reused);
+			if (vnacct_pkt_pending(t, p))
+				atomic64_inc(&t->reused);
 			goto claimed;
 		}
 		if (!k) {
@@ -136,7 +149,8 @@ struct vnacct_pkt *vnacct_tracker_insert(struct vnacct_tracker *t,
 		}
 	}
 	if (old && cmpxchg(&old->key, old_key, key) == old_key) {
-		atomic64_inc(&t->stale);
+		if (vnacct_pkt_pending(t, old))
+			atomic64_inc(&t->stale);
 		p = old;
 		goto claimed;
 	}
@@ -219,7 +233,8 @@ unsigned int vnacct_tracker_reap(struct vnacct_tracker *t, u64 now_ns,
 		if (!k || !vnacct_pkt_stale(p, now_ns, max_age_ns))
 			continue;
 		if (cmpxchg(&p->key, k, 0UL) == k) {
-			atomic64_inc(&t->stale);
+			if (vnacct_pkt_pending(t, p))
+				atomic64_inc(&t->stale);
 			freed++;
 		}
 	}

@@ -60,12 +60,18 @@ struct vnacct_pkt {
  * @max_age_ns: entries whose last stage is older than this may be
  *	reclaimed by an insert that finds no free slot; set with
  *	vnacct_tracker_set_max_age()
+ * @done_stage: &vnacct_pkt.stage of an entry whose packet has already been
+ *	accounted (kept only for a later part of a read): reclaiming or
+ *	reusing it loses nothing, and counts in neither @stale nor @reused;
+ *	set with vnacct_tracker_set_done_stage(), 0 (none) by default
  * @full: inserts that found no free or stale slot (packet not tracked)
  * @stale: stale entries reclaimed (skb freed without a hook seeing it)
+ *	before their packet was accounted
  * @reused: inserts that found their own key (skb address reused after a
- *	free that no hook saw): the entry was reset
+ *	free that no hook saw) before its packet was accounted: the entry was
+ *	reset
  *
- * Memory: 32 bytes per slot plus this 48-byte header.
+ * Memory: 32 bytes per slot plus this 56-byte header.
  *
  * Concurrency: lock-free, no lock at all. A slot is claimed by a
  * compare-and-exchange of @key from 0 (or from a stale key) to the skb
@@ -87,6 +93,7 @@ struct vnacct_tracker {
 	unsigned int mask;
 	unsigned int bits;
 	u64 max_age_ns;
+	u8 done_stage;
 	atomic64_t full;
 	atomic64_t stale;
 	atomic64_t reused;
@@ -121,6 +128,16 @@ void vnacct_tracker_destroy(struct vnacct_tracker *t);
  * Context: any.
  */
 void vnacct_tracker_set_max_age(struct vnacct_tracker *t, u64 ns);
+
+/**
+ * vnacct_tracker_set_done_stage() - name the stage of accounted entries
+ * @t: tracker
+ * @stage: &vnacct_pkt.stage value the caller gives a packet it has
+ *	accounted but keeps (not 0)
+ *
+ * Context: before the tracker is used.
+ */
+void vnacct_tracker_set_done_stage(struct vnacct_tracker *t, u8 stage);
 
 /**
  * vnacct_tracker_capacity() - number of slots
