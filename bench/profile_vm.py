@@ -91,7 +91,8 @@ def run(cfg):
         g = group(sym, dso)
         groups[g] = groups.get(g, 0.0) + pct
     ours = [r for r in rows if group(r[2], r[1]) != "kernel/other"]
-    return {"config": cfg, "secs": SECS, "pps": pps, "hooks": hooks, "groups": groups,
+    return {"config": cfg, "secs": SECS, "pps": pps,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "hooks": hooks, "groups": groups,
             "top": [{"pct": p, "dso": d, "sym": y} for p, d, y in rows[:TOP]],
             "ours": [{"pct": p, "dso": d, "sym": y}
                      for p, d, y in ours[:TOP]],
@@ -112,6 +113,8 @@ def growth(none, mod):
             for t in none["all"]}
     out = []
     for t in mod["all"]:
+        if "safe_halt" in t["sym"]:
+            continue  # the idle loop: not work
         k = (t["dso"], t["sym"])
         out.append((ns_per_pkt(mod, t["pct"]) - base.get(k, 0.0), t["sym"],
                     group(t["sym"], t["dso"])))

@@ -244,8 +244,8 @@ def profile_rst(path):
     if not os.path.exists(path):
         return ""
     none, mod = json.load(open(path))
-    date = time.strftime("%Y-%m-%d %H:%M UTC",
-                         time.gmtime(os.path.getmtime(path)))
+    date = none.get("date") or time.strftime(
+        "%Y-%m-%d %H:%M UTC", time.gmtime(os.path.getmtime(path)))
     groups = ", ".join(f"{g} {p:.1f} %" for g, p in sorted(
         mod["groups"].items(), key=lambda x: -x[1]))
 
@@ -260,7 +260,8 @@ def profile_rst(path):
             for t in none["all"]}
     grew = sorted(((per_pkt(mod, t["pct"]) - base.get((t["dso"], t["sym"]),
                                                       0.0), t["sym"])
-                   for t in mod["all"]), reverse=True)
+                   for t in mod["all"] if "safe_halt" not in t["sym"]),
+                  reverse=True)
     rows = [[f"{d:+,.0f}", sym] for d, sym in grew[:12]]
     ours = sum(per_pkt(mod, t["pct"]) for t in mod["all"]
                if t["sym"].startswith("vnacct_") or "vnacct" in t["dso"])
@@ -281,9 +282,9 @@ def profile_rst(path):
         "at the end of a translated block, so time shifts between "
         "neighbouring symbols: ``ktime_get`` here stands for the clock "
         "reads plus whatever precedes them (a clock read costs about "
-        "110 ns in a tight loop in this VM).  Rates under perf vary by "
-        "20 points from run to run on the shared host.  What held in the "
-        "three runs of 2026-12-07 (63.7 to 85.5 %): "
+        "110 ns in a tight loop in this VM).  The ratio under perf varies "
+        "by up to 30 points from run to run on the shared host (55.5 to "
+        "85.5 % in five runs on 2026-12-07).  What held in all of them: "
         "vnacct's cost is spread over the tracker lookups (one per hook), "
         "the commit of a packet to its flow (a histogram per stage), the "
         "start of a packet (tracker insert and header parse) and the clock "
