@@ -91,8 +91,9 @@ def run(cfg):
         g = group(sym, dso)
         groups[g] = groups.get(g, 0.0) + pct
     ours = [r for r in rows if group(r[2], r[1]) != "kernel/other"]
-    return {"config": cfg, "secs": SECS, "pps": pps,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "hooks": hooks, "groups": groups,
+    return {"config": cfg, "secs": SECS, "pps": pps, "hooks": hooks,
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "groups": groups,
             "top": [{"pct": p, "dso": d, "sym": y} for p, d, y in rows[:TOP]],
             "ours": [{"pct": p, "dso": d, "sym": y}
                      for p, d, y in ours[:TOP]],
@@ -121,6 +122,19 @@ def growth(none, mod):
     return sorted(out, reverse=True)
 
 
+def per_datagram(none, mod):
+    """CPU time per datagram: busy (outside the idle loop) without and with
+    the module, in vnacct's own functions, and the symbols that grew most.
+    Stored with the run (bench/report.py renders it, computes nothing)."""
+    busy = [ns_per_pkt(r, 100 - sum(t["pct"] for t in r["all"]
+                                    if "safe_halt" in t["sym"]))
+            for r in (none, mod)]
+    ours = sum(ns_per_pkt(mod, t["pct"]) for t in mod["all"]
+               if group(t["sym"], t["dso"]) == "vnacct")
+    return {"busy_ns": busy, "vnacct_ns": ours,
+            "growth": [list(g) for g in growth(none, mod)[:TOP]]}
+
+
 def text(res):
     lines = []
     base = res[0]["pps"]
@@ -142,14 +156,13 @@ def text(res):
             for t in r[what]:
                 lines.append(f"   {t['pct']:6.2f} %  "
                              f"{group(t['sym'], t['dso']):<16} {t['sym']}")
-    none, mod = res
-    idle = [t["pct"] for t in none["all"] if "safe_halt" in t["sym"]], \
-        [t["pct"] for t in mod["all"] if "safe_halt" in t["sym"]]
-    busy = [ns_per_pkt(r, 100 - sum(i)) for r, i in zip(res, idle)]
+    pd = res[1]["per_datagram"]
+    busy = pd["busy_ns"]
     lines.append(f"== per datagram: busy CPU {busy[0]:,.0f} ns without, "
                  f"{busy[1]:,.0f} ns with the module (+{busy[1] - busy[0]:,.0f}"
-                 f" ns); the symbols that gained most:")
-    for d, sym, g in growth(none, mod)[:TOP]:
+                 f" ns, {pd['vnacct_ns']:,.0f} ns in vnacct's functions); the "
+                 f"symbols that gained most:")
+    for d, sym, g in pd["growth"]:
         lines.append(f"   {d:+9,.0f} ns  {g:<16} {sym}")
     return "\n".join(lines) + "\n"
 
@@ -159,6 +172,7 @@ def main():
     sh("iperf3 -s -D -B 127.0.0.1")
     time.sleep(1)
     res = [run("none"), run("vnacct")]
+    res[1]["per_datagram"] = per_datagram(*res)
     json.dump(res, open(f"{OUT}/profile.json", "w"), indent=1)
     t = text(res)
     open(f"{OUT}/profile.txt", "w").write(t)

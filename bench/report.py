@@ -249,22 +249,9 @@ def profile_rst(path):
     groups = ", ".join(f"{g} {p:.1f} %" for g, p in sorted(
         mod["groups"].items(), key=lambda x: -x[1]))
 
-    def per_pkt(r, pct):
-        return pct / 100 * r["ncpu"] * 1e9 / r["pps"]
-
-    def busy(r):
-        return per_pkt(r, 100 - sum(t["pct"] for t in r["all"]
-                                    if "safe_halt" in t["sym"]))
-
-    base = {(t["dso"], t["sym"]): per_pkt(none, t["pct"])
-            for t in none["all"]}
-    grew = sorted(((per_pkt(mod, t["pct"]) - base.get((t["dso"], t["sym"]),
-                                                      0.0), t["sym"])
-                   for t in mod["all"] if "safe_halt" not in t["sym"]),
-                  reverse=True)
-    rows = [[f"{d:+,.0f}", sym] for d, sym in grew[:12]]
-    ours = sum(per_pkt(mod, t["pct"]) for t in mod["all"]
-               if t["sym"].startswith("vnacct_") or "vnacct" in t["dso"])
+    pd = mod["per_datagram"]
+    busy, ours = pd["busy_ns"], pd["vnacct_ns"]
+    rows = [[f"{d:+,.0f}", sym] for d, sym, _ in pd["growth"][:12]]
     para = textwrap.fill(
         f"``scripts/profile.sh``, ``bench/profile_vm.py``, run {date}: "
         f"loopback UDP (16 B datagrams, iperf3 -b 0) for "
@@ -273,8 +260,8 @@ def profile_rst(path):
         f"{none['pps']:,.0f} and {mod['pps']:,.0f} datagrams/s "
         f"({100 * mod['pps'] / none['pps']:.1f} %).  Busy CPU time per "
         f"datagram (samples outside the idle loop, times the CPUs, over the "
-        f"datagrams): {busy(none):,.0f} ns without the module, "
-        f"{busy(mod):,.0f} ns with it, of which {ours:,.0f} ns in vnacct's "
+        f"datagrams): {busy[0]:,.0f} ns without the module, "
+        f"{busy[1]:,.0f} ns with it, of which {ours:,.0f} ns in vnacct's "
         f"own functions.  Self time of all samples with the module: "
         f"{groups}.  The symbols whose time per datagram grew most:", 76)
     note = textwrap.fill(

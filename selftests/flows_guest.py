@@ -351,16 +351,17 @@ def full_tap_queue():
     # (tun frees its ring then: their exit).
     mine = dict(stage="guest_queue", to_tap=ifindex, proto="udp",
                 src="10.0.0.2", sport=7200, dst="10.0.0.1", dport=7201)
-    held = [r for r in table("inflight")
-            if all(r.get(k) == v for k, v in mine.items())]
-    with open("/sys/kernel/debug/vnacct/inflight") as fd:
-        lines = fd.read().splitlines()
-    t.diag("inflight, first lines: " + "\n# ".join(lines[:4]))
+
+    def in_ring():
+        return [r for r in table("inflight")
+                if all(r.get(k) == v for k, v in mine.items())]
+    held = in_ring()
+    t.diag("inflight, first of them: " + " ".join(
+        f"{k}={v}" for k, v in (held[0] if held else {}).items()))
     hold.kill()
     hold.wait()
     time.sleep(0.5)
-    left = [r for r in table("inflight")
-            if all(r.get(k) == v for k, v in mine.items())]
+    left = in_ring()
     queued = n - f[0]["drops"] if len(f) == 1 else -1
     t.ok(0 < len(held) == queued <= qlen and not left and
          all(r["len_B"] == 128 and r["origin"] == "wire" and

@@ -343,13 +343,8 @@ static void *vnacct_inflight_start(struct seq_file *m, loff_t *pos)
 
 static void *vnacct_inflight_next(struct seq_file *m, void *v, loff_t *pos)
 {
-	if (v == SEQ_START_TOKEN)
-		return vnacct_inflight_find(m, pos, 0);
-	if (*pos > U32_MAX) {
-		++*pos;
-		return NULL;
-	}
-	return vnacct_inflight_find(m, pos, *pos);
+	/* *pos came from vnacct_inflight_find(): at most the capacity + 1 */
+	return vnacct_inflight_find(m, pos, v == SEQ_START_TOKEN ? 0 : *pos);
 }
 
 static void vnacct_inflight_stop(struct seq_file *m, void *v)
