@@ -2,8 +2,8 @@
 /*
  * KUnit tests of the vnacct in-flight packet tracker (vnacct/tracker.c):
  * sizing, insert / lookup / remove, skb address reuse, a full probe
- * window, stale reclaim, re-keying and duplication, sweeping, the entry
- * helpers and concurrent use from several threads.
+ * window, stale reclaim (and a remove racing with it), re-keying and
+ * duplication, the entry helpers and concurrent use from several threads.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -100,10 +100,10 @@ static void tr_test_basic(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (u32)vnacct_tracker_lookup(t, TR_KEY(1))->stage, 3U);
 	KUNIT_EXPECT_EQ(test, vnacct_tracker_lookup(t, TR_KEY(1))->flow, 17U);
 
-	vnacct_tracker_remove(t, p);
+	KUNIT_EXPECT_TRUE(test, vnacct_tracker_remove(t, p, TR_KEY(1)));
 	KUNIT_EXPECT_NULL(test, vnacct_tracker_lookup(t, TR_KEY(1)));
 	KUNIT_EXPECT_PTR_EQ(test, vnacct_tracker_lookup(t, TR_KEY(2)), q);
-	vnacct_tracker_remove(t, q);
+	KUNIT_EXPECT_TRUE(test, vnacct_tracker_remove(t, q, TR_KEY(2)));
 	KUNIT_EXPECT_EQ(test, vnacct_tracker_in_use(t), 0U);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->full), 0LL);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->reused), 0LL);
@@ -159,7 +159,7 @@ static void tr_test_full(struct kunit *test)
 	/* a hole in the middle: the next insert takes it, later keys stay
 	 * reachable past it
 	 */
-	vnacct_tracker_remove(t, p[3]);
+	vnacct_tracker_remove(t, p[3], keys[3]);
 	KUNIT_EXPECT_NULL(test, vnacct_tracker_lookup(t, keys[3]));
 	KUNIT_EXPECT_PTR_EQ(test, vnacct_tracker_lookup(t, keys[7]), p[7]);
 	KUNIT_EXPECT_PTR_EQ(test, vnacct_tracker_insert(t, keys[8], 200),
@@ -221,6 +221,40 @@ static void tr_test_stale_reclaim(struct kunit *test)
 }
 
 /*
+ * The owner of an entry removes it after another CPU reclaimed its slot as
+ * stale for a new packet (the owner was slower than the stale age): the
+ * slot is the new packet's, and must stay so.  Played in the order two
+ * CPUs can produce it: A looked up, B's insert reclaims A's slot, A's
+ * owner removes A.
+ */
+static void tr_test_remove_reclaimed(struct kunit *test)
+{
+	struct vnacct_tracker *t = tr_new(test, 64);
+	unsigned long keys[VNACCT_TRACKER_PROBES + 1];
+	struct vnacct_pkt *p[VNACCT_TRACKER_PROBES], *a, *b;
+
+	tr_fill_window(test, t, keys, ARRAY_SIZE(keys), p);
+	a = vnacct_tracker_lookup(t, keys[0]);
+	KUNIT_ASSERT_PTR_EQ(test, a, p[0]);
+	b = vnacct_tracker_insert(t, keys[8], 5000);
+	KUNIT_ASSERT_PTR_EQ(test, b, a);
+	b->flow = 42;
+
+	KUNIT_EXPECT_FALSE(test, vnacct_tracker_remove(t, a, keys[0]));
+	KUNIT_EXPECT_PTR_EQ(test, vnacct_tracker_lookup(t, keys[8]), b);
+	KUNIT_EXPECT_EQ(test, b->key, keys[8]);
+	KUNIT_EXPECT_EQ(test, b->flow, 42U);
+	KUNIT_EXPECT_EQ(test, b->t_entry, 5000ULL);
+	KUNIT_EXPECT_NULL(test, vnacct_tracker_lookup(t, keys[0]));
+	KUNIT_EXPECT_EQ(test, vnacct_tracker_in_use(t), 8U);
+	/* B's own remove still frees the slot */
+	KUNIT_EXPECT_TRUE(test, vnacct_tracker_remove(t, b, keys[8]));
+	KUNIT_EXPECT_NULL(test, vnacct_tracker_lookup(t, keys[8]));
+	KUNIT_EXPECT_EQ(test, vnacct_tracker_in_use(t), 7U);
+	vnacct_tracker_destroy(t);
+}
+
+/*
  * An entry whose packet was accounted already (the caller's done stage) is
  * only kept for a later part of a read: reclaiming or reusing it loses no
  * packet, and neither counts.
@@ -230,7 +264,7 @@ static void tr_test_done_stage(struct kunit *test)
 	struct vnacct_tracker *t = tr_new(test, 64);
 	unsigned long keys[VNACCT_TRACKER_PROBES + 2];
 	struct vnacct_pkt *p[VNACCT_TRACKER_PROBES], *n;
-	unsigned int i, freed, cursor = 0;
+	unsigned int i;
 
 	vnacct_tracker_set_done_stage(t, 9);
 	tr_fill_window(test, t, keys, ARRAY_SIZE(keys), p);
@@ -256,14 +290,6 @@ static void tr_test_done_stage(struct kunit *test)
 	n = vnacct_tracker_insert(t, keys[9], 5000);
 	KUNIT_EXPECT_PTR_EQ(test, n, p[0]);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&t->stale), 1LL);
-	/* a sweep frees done and in-flight entries alike, counting only the
-	 * latter: 8 in use, one of them done
-	 */
-	vnacct_pkt_advance(p[4], 9, 40);
-	freed = vnacct_tracker_reap(t, 100000, 1000, &cursor, 64);
-	KUNIT_EXPECT_EQ(test, freed, 8U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&t->stale), 8LL);
-	KUNIT_EXPECT_EQ(test, vnacct_tracker_in_use(t), 0U);
 	vnacct_tracker_destroy(t);
 }
 
@@ -317,45 +343,6 @@ static void tr_test_rekey_dup(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vnacct_tracker_rekey(t, n, keys[8]));
 	KUNIT_EXPECT_PTR_EQ(test, vnacct_tracker_lookup(t, TR_KEY(2000)), n);
 	KUNIT_EXPECT_EQ(test, n->flow, 9U);
-	vnacct_tracker_destroy(t);
-}
-
-static void tr_test_reap(struct kunit *test)
-{
-	struct vnacct_tracker *t = tr_new(test, 64);
-	unsigned int i, cursor = 0;
-	struct vnacct_pkt *p;
-
-	for (i = 0; i < 10; i++) {
-		p = vnacct_tracker_insert(t, TR_KEY(i + 1), 0);
-		KUNIT_ASSERT_NOT_NULL(test, p);
-		if (i & 1)
-			vnacct_pkt_advance(p, 1, 10000);
-	}
-	/* half a sweep, then the other half */
-	KUNIT_EXPECT_EQ(test, vnacct_tracker_reap(t, 10500, 20000, &cursor, 64),
-			0U);
-	KUNIT_EXPECT_EQ(test, cursor, 0U);
-	i = vnacct_tracker_reap(t, 10500, 1000, &cursor, 32);
-	KUNIT_EXPECT_EQ(test, cursor, 32U);
-	i += vnacct_tracker_reap(t, 10500, 1000, &cursor, 32);
-	KUNIT_EXPECT_EQ(test, cursor, 0U);
-	KUNIT_EXPECT_EQ(test, i, 5U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&t->stale), 5LL);
-	KUNIT_EXPECT_EQ(test, vnacct_tracker_in_use(t), 5U);
-	for (i = 0; i < 10; i++) {
-		p = vnacct_tracker_lookup(t, TR_KEY(i + 1));
-		if (i & 1)
-			KUNIT_EXPECT_NOT_NULL(test, p);
-		else
-			KUNIT_EXPECT_NULL(test, p);
-	}
-	/* count larger than the table is clamped */
-	cursor = 5;
-	KUNIT_EXPECT_EQ(test, vnacct_tracker_reap(t, 100000, 1000, &cursor,
-						  1000), 5U);
-	KUNIT_EXPECT_EQ(test, cursor, 5U);
-	KUNIT_EXPECT_EQ(test, vnacct_tracker_in_use(t), 0U);
 	vnacct_tracker_destroy(t);
 }
 
@@ -423,12 +410,13 @@ static int tr_thread_fn(void *arg)
 		}
 		if (i >= TR_THREAD_LIVE) {
 			unsigned int j = i - TR_THREAD_LIVE;
+			unsigned long key = tt->base + j * 256UL;
 
-			p = vnacct_tracker_lookup(tt->t, tt->base + j * 256UL);
+			p = vnacct_tracker_lookup(tt->t, key);
 			if (!p || p->flow != j || p->t_entry != j)
 				tt->errors++;
-			if (p)
-				vnacct_tracker_remove(tt->t, p);
+			if (p && !vnacct_tracker_remove(tt->t, p, key))
+				tt->errors++;
 		}
 		if (!(i & 1023))
 			cond_resched();
@@ -469,9 +457,9 @@ static struct kunit_case vnacct_tracker_cases[] = {
 	KUNIT_CASE(tr_test_pointer_reuse),
 	KUNIT_CASE(tr_test_full),
 	KUNIT_CASE(tr_test_stale_reclaim),
+	KUNIT_CASE(tr_test_remove_reclaimed),
 	KUNIT_CASE(tr_test_done_stage),
 	KUNIT_CASE(tr_test_rekey_dup),
-	KUNIT_CASE(tr_test_reap),
 	KUNIT_CASE(tr_test_pkt_helpers),
 	KUNIT_CASE(tr_test_concurrent),
 	{}

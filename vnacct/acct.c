@@ -344,8 +344,8 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
  * @keep the entry stays, marked exited, so that later copies of the same
  * skb (a socket read in several parts) still reach the flow.
  */
-static void vnacct_pkt_exit(struct vnacct_pkt *pkt, u64 t_exit, bool keep,
-			    bool dropped, u32 reason)
+static void vnacct_pkt_exit(struct vnacct_pkt *pkt, const struct sk_buff *skb,
+			    u64 t_exit, bool keep, bool dropped, u32 reason)
 {
 	struct vnacct_pkt_info *pi = vnacct_info_of(pkt);
 	struct vnacct_flow *f;
@@ -357,7 +357,7 @@ static void vnacct_pkt_exit(struct vnacct_pkt *pkt, u64 t_exit, bool keep,
 	if (keep && f)
 		pkt->flow = vnacct_flow_index(f);
 	else
-		vnacct_tracker_remove(&vnacct_trk, pkt);
+		vnacct_tracker_remove(&vnacct_trk, pkt, (unsigned long)skb);
 }
 
 /*
@@ -366,15 +366,17 @@ static void vnacct_pkt_exit(struct vnacct_pkt *pkt, u64 t_exit, bool keep,
  * its last hook, and may enter anew here.
  */
 static struct vnacct_pkt *vnacct_pkt_netns_check(struct vnacct_pkt *pkt,
+						 const struct sk_buff *skb,
 						 const struct net_device *dev)
 {
 	if (pkt && pkt->stage == VNACCT_STAGE_EXITED) {
 		/* Left already; the skb lives on (e.g. looped back). */
-		vnacct_tracker_remove(&vnacct_trk, pkt);
+		vnacct_tracker_remove(&vnacct_trk, pkt, (unsigned long)skb);
 		return NULL;
 	}
 	if (pkt && vnacct_info_of(pkt)->netns != vnacct_dev_netns(dev)) {
-		vnacct_pkt_exit(pkt, vnacct_pkt_last_ns(pkt), false, false, 0);
+		vnacct_pkt_exit(pkt, skb, vnacct_pkt_last_ns(pkt), false, false,
+				0);
 		return NULL;
 	}
 	return pkt;
@@ -390,7 +392,7 @@ void vnacct_acct_rx(const struct sk_buff *skb, bool backlog)
 	u64 now = ktime_get_ns();
 
 	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
-	pkt = vnacct_pkt_netns_check(pkt, dev);
+	pkt = vnacct_pkt_netns_check(pkt, skb, dev);
 	if (pkt) {
 		vnacct_pkt_stage(pkt, stage, now);
 		return;
@@ -471,7 +473,7 @@ void vnacct_acct_queue(struct sk_buff *skb)
 	/* A new transmit: segments of an earlier GSO packet are all out. */
 	this_cpu_write(vnacct_cpu.gso.left, 0);
 	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
-	pkt = vnacct_pkt_netns_check(pkt, skb->dev);
+	pkt = vnacct_pkt_netns_check(pkt, skb, skb->dev);
 	if (pkt)
 		vnacct_pkt_stage(pkt, VNACCT_STAGE_QDISC, now);
 	else
@@ -496,7 +498,7 @@ static bool vnacct_gso_park(struct vnacct_pkt *pkt, const struct sk_buff *skb)
 	/* gso_segs is TCP's estimate; segmentation may differ slightly. */
 	g->left = 2 * skb_shinfo(skb)->gso_segs + 8;
 	g->info.gso_segs = 0;
-	vnacct_tracker_remove(&vnacct_trk, pkt);
+	vnacct_tracker_remove(&vnacct_trk, pkt, (unsigned long)skb);
 	return true;
 }
 
@@ -550,7 +552,7 @@ void vnacct_acct_start_xmit(const struct sk_buff *skb,
 	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
 	if (pkt && pkt->stage == VNACCT_STAGE_EXITED) {
 		/* A new skb at the address of one that left earlier. */
-		vnacct_tracker_remove(&vnacct_trk, pkt);
+		vnacct_tracker_remove(&vnacct_trk, pkt, (unsigned long)skb);
 		pkt = NULL;
 	}
 	if (!pkt)
@@ -568,7 +570,7 @@ void vnacct_acct_start_xmit(const struct sk_buff *skb,
 	vnacct_pkt_stage(pkt, VNACCT_STAGE_DRIVER, now);
 	/* A device with a bus parent is hardware: the packet is on the wire. */
 	if (dev->dev.parent)
-		vnacct_pkt_exit(pkt, now, false, false, 0);
+		vnacct_pkt_exit(pkt, skb, now, false, false, 0);
 }
 
 /* skb_copy_datagram_iter() copied @bytes of @skb between @t0 and @t1. */
@@ -599,13 +601,13 @@ void vnacct_acct_copy(const struct sk_buff *skb, u32 bytes, u64 t0, u64 t1)
 			 VNACCT_STAGE_SOCKET, t0);
 	if (pi->copy_kind == VNACCT_COPY_FROM_GUEST && pkt->copy_bytes) {
 		/* A guest-to-guest frame: both copies are the flow's. */
-		vnacct_pkt_exit(pkt, t1, true, false, 0);
+		vnacct_pkt_exit(pkt, skb, t1, true, false, 0);
 		vnacct_flow_add_copy(pkt->flow, kind, bytes, t1 - t0);
 		return;
 	}
 	pi->copy_kind = kind;
 	vnacct_pkt_add_copy(pkt, bytes, t1 - t0);
-	vnacct_pkt_exit(pkt, t1, true, false, 0);
+	vnacct_pkt_exit(pkt, skb, t1, true, false, 0);
 }
 
 /* Adds a host copy (@kind: linearize, COW, segment) to a packet in flight. */
@@ -714,14 +716,15 @@ void vnacct_acct_udp_consumed(const struct sk_buff *skb, int bytes)
 	if (pkt->stage == VNACCT_STAGE_EXITED || bytes < 0) {
 		/* Copied by skb_copy_datagram_iter(), or only peeked at. */
 		if (pkt->stage == VNACCT_STAGE_EXITED)
-			vnacct_tracker_remove(&vnacct_trk, pkt);
+			vnacct_tracker_remove(&vnacct_trk, pkt,
+					      (unsigned long)skb);
 		return;
 	}
 	now = ktime_get_ns();
 	vnacct_pkt_stage(pkt, VNACCT_STAGE_SOCKET, now);
 	vnacct_info_of(pkt)->copy_kind = VNACCT_COPY_TO_SOCKET;
 	vnacct_pkt_add_copy(pkt, bytes, 0);
-	vnacct_pkt_exit(pkt, now, false, false, 0);
+	vnacct_pkt_exit(pkt, skb, now, false, false, 0);
 }
 
 void vnacct_acct_free(const struct sk_buff *skb, bool dropped, u32 reason)
@@ -737,9 +740,10 @@ void vnacct_acct_free(const struct sk_buff *skb, bool dropped, u32 reason)
 		 * (whether freed or dropped: the bridge kfree_skb()s what
 		 * it delivered as copies only).
 		 */
-		vnacct_tracker_remove(&vnacct_trk, pkt);
+		vnacct_tracker_remove(&vnacct_trk, pkt, (unsigned long)skb);
 	else if (dropped || !vnacct_gso_park(pkt, skb))
-		vnacct_pkt_exit(pkt, ktime_get_ns(), false, dropped, reason);
+		vnacct_pkt_exit(pkt, skb, ktime_get_ns(), false, dropped,
+				reason);
 }
 
 int vnacct_acct_init(unsigned int max_packets)

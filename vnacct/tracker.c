@@ -86,14 +86,6 @@ static unsigned int vnacct_key_hash(const struct vnacct_tracker *t,
 	return hash_long(key, t->bits);
 }
 
-static bool vnacct_pkt_stale(const struct vnacct_pkt *p, u64 now,
-			     u64 max_age)
-{
-	u64 last = vnacct_pkt_last_ns(p);
-
-	return now > last && now - last > max_age;
-}
-
 /* called by the CPU that just claimed @p for @key */
 static void vnacct_pkt_reset(struct vnacct_pkt *p, u64 now)
 {
@@ -180,10 +172,16 @@ struct vnacct_pkt *vnacct_tracker_lookup(struct vnacct_tracker *t,
 	return NULL;
 }
 
-void vnacct_tracker_remove(struct vnacct_tracker *t, struct vnacct_pkt *pkt)
+bool vnacct_tracker_remove(struct vnacct_tracker *t, struct vnacct_pkt *pkt,
+			   unsigned long key)
 {
-	/* orders the owner's writes before a new claim of the slot */
-	smp_store_release(&pkt->key, 0UL);
+	/*
+	 * Not a plain store: an insert elsewhere may have reclaimed the slot
+	 * as stale since our lookup, and the entry is then another packet's.
+	 * A successful cmpxchg is fully ordered, so the owner's writes still
+	 * come before a new claim of the slot.
+	 */
+	return cmpxchg(&pkt->key, key, 0UL) == key;
 }
 
 struct vnacct_pkt *vnacct_tracker_dup(struct vnacct_tracker *t,
@@ -209,37 +207,12 @@ struct vnacct_pkt *vnacct_tracker_rekey(struct vnacct_tracker *t,
 					struct vnacct_pkt *pkt,
 					unsigned long new_key)
 {
+	unsigned long key = READ_ONCE(pkt->key);
 	struct vnacct_pkt *np = vnacct_tracker_dup(t, pkt, new_key);
 
 	if (np && np != pkt)
-		vnacct_tracker_remove(t, pkt);
+		vnacct_tracker_remove(t, pkt, key);
 	return np;
-}
-
-unsigned int vnacct_tracker_reap(struct vnacct_tracker *t, u64 now_ns,
-				 u64 max_age_ns, unsigned int *cursor,
-				 unsigned int count)
-{
-	unsigned int i, freed = 0, pos = *cursor;
-	struct vnacct_pkt *p;
-	unsigned long k;
-
-	if (!t->slots)
-		return 0;
-	count = min(count, t->mask + 1);
-	for (i = 0; i < count; i++, pos++) {
-		p = &t->slots[pos & t->mask];
-		k = READ_ONCE(p->key);
-		if (!k || !vnacct_pkt_stale(p, now_ns, max_age_ns))
-			continue;
-		if (cmpxchg(&p->key, k, 0UL) == k) {
-			if (vnacct_pkt_pending(t, p))
-				atomic64_inc(&t->stale);
-			freed++;
-		}
-	}
-	*cursor = pos & t->mask;
-	return freed;
 }
 
 unsigned int vnacct_tracker_in_use(const struct vnacct_tracker *t)

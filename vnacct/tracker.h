@@ -79,13 +79,15 @@ struct vnacct_pkt {
  * One skb is processed by one CPU at a time (it is handed over between
  * CPUs through queues whose locks/barriers order our writes too), so only
  * that CPU reads or writes the entry's other fields: lookups need no
- * barrier. vnacct_tracker_remove() frees a slot with a release store of 0,
- * so the owner's last writes are ordered before the slot can be claimed
- * (by a fully ordered cmpxchg) and re-initialised by another CPU. The only
- * race is reclaiming an entry as stale while its skb is in fact still being
- * processed (the caller's age is shorter than a real residency): both
- * packets' numbers may then be wrong, never memory safety, since slots
- * live in one array that is freed only by vnacct_tracker_destroy().
+ * barrier. vnacct_tracker_remove() frees a slot with a compare-and-exchange
+ * of @key to 0, so the owner's last writes are ordered before the slot can
+ * be claimed (by a fully ordered cmpxchg) and re-initialised by another
+ * CPU. The only race is reclaiming an entry as stale while its skb is in
+ * fact still being processed (the caller's age is shorter than a real
+ * residency): both packets' numbers may then be wrong, but the owner's
+ * remove leaves the slot to the packet that reclaimed it, and memory stays
+ * safe, since slots live in one array that is freed only by
+ * vnacct_tracker_destroy().
  * Probing is bounded to VNACCT_TRACKER_PROBES slots.
  */
 struct vnacct_tracker {
@@ -184,10 +186,17 @@ struct vnacct_pkt *vnacct_tracker_lookup(struct vnacct_tracker *t,
  * vnacct_tracker_remove() - stop tracking a packet
  * @t: tracker
  * @pkt: entry from insert or lookup; not to be used afterwards
+ * @key: the key @pkt was inserted or looked up with
+ *
+ * Frees the slot only while it still holds @key: when an insert has
+ * reclaimed it as stale meanwhile, it belongs to that packet and stays.
  *
  * Context: any.
+ *
+ * Return: true if the slot was freed, false if it held another key.
  */
-void vnacct_tracker_remove(struct vnacct_tracker *t, struct vnacct_pkt *pkt);
+bool vnacct_tracker_remove(struct vnacct_tracker *t, struct vnacct_pkt *pkt,
+			   unsigned long key);
 
 /**
  * vnacct_tracker_dup() - track a copy or clone of a packet
@@ -225,26 +234,6 @@ struct vnacct_pkt *vnacct_tracker_dup(struct vnacct_tracker *t,
 struct vnacct_pkt *vnacct_tracker_rekey(struct vnacct_tracker *t,
 					struct vnacct_pkt *pkt,
 					unsigned long new_key);
-
-/**
- * vnacct_tracker_reap() - reclaim stale entries in a range of slots
- * @t: tracker
- * @now_ns: current time
- * @max_age_ns: entries whose last stage is older than this are freed
- * @cursor: first slot to look at; advanced by @count (wrapping), so that
- *	repeated calls sweep the table
- * @count: slots to look at
- *
- * For a periodic sweep outside the packet path (timer or work item); each
- * freed entry is counted in @stale.
- *
- * Context: any; bounded by @count.
- *
- * Return: the number of entries freed.
- */
-unsigned int vnacct_tracker_reap(struct vnacct_tracker *t, u64 now_ns,
-				 u64 max_age_ns, unsigned int *cursor,
-				 unsigned int count);
 
 /**
  * vnacct_tracker_in_use() - count the occupied slots
