@@ -2,8 +2,8 @@
 /*
  * KUnit tests of the vnacct log-linear histogram (vnacct/hist.c): bucket
  * layout, every power-of-two boundary, relative error over the range,
- * statistics, percentiles against a sorted reference, reset, merge and
- * concurrent adds. Also carries the module information of vnacct_kunit.ko.
+ * statistics, percentiles against a sorted reference, a bucket past 2^32
+ * values, reset, merge and concurrent adds. Also carries the module information of vnacct_kunit.ko.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -53,7 +53,7 @@ static void hist_test_layout(struct kunit *test)
 			U64_MAX);
 	KUNIT_EXPECT_EQ(test, vnacct_hist_bucket_lower(VNACCT_HIST_BUCKETS),
 			0ULL);
-	KUNIT_EXPECT_EQ(test, sizeof(struct vnacct_hist), (size_t)968);
+	KUNIT_EXPECT_EQ(test, sizeof(struct vnacct_hist), (size_t)1904);
 	KUNIT_EXPECT_EQ(test, sizeof(struct vnacct_hist_snap), (size_t)1904);
 
 	for (b = 0; b < VNACCT_HIST_BUCKETS; b++) {
@@ -205,6 +205,50 @@ static void hist_test_stats(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s->max, 500ULL);
 	/* one value: clamping makes every percentile exact */
 	KUNIT_EXPECT_EQ(test, vnacct_hist_percentile(s, 9990), 500ULL);
+}
+
+/*
+ * A bucket that has counted 2^32 values (71 minutes at 1 Mpps) counts on:
+ * it must neither wrap to a small count, which Prometheus would read as a
+ * counter going backwards, nor lose its weight in the percentiles.
+ */
+static void hist_test_bucket_past_u32(struct kunit *test)
+{
+	struct vnacct_hist *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	struct vnacct_hist_snap *s = kunit_kzalloc(test, sizeof(*s),
+						   GFP_KERNEL);
+	unsigned int b = vnacct_hist_bucket(1000), i;
+	u64 prev;
+
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	vnacct_hist_init(h);
+	/* 2^32 - 2 values of 1000 ns, without adding each */
+	atomic64_set(&h->buckets[b], U32_MAX - 1);
+	atomic64_set(&h->count, U32_MAX - 1);
+	atomic64_set(&h->sum, (U32_MAX - 1ULL) * 1000);
+	vnacct_hist_snapshot(h, s);
+	KUNIT_EXPECT_EQ(test, s->buckets[b], (u64)U32_MAX - 1);
+	prev = s->buckets[b];
+	for (i = 0; i < 4; i++) {
+		vnacct_hist_add(h, 1000);
+		vnacct_hist_snapshot(h, s);
+		KUNIT_EXPECT_EQ_MSG(test, s->buckets[b], prev + 1, "add %u", i);
+		prev = s->buckets[b];
+	}
+	KUNIT_EXPECT_EQ(test, s->buckets[b], (u64)U32_MAX + 3);
+	KUNIT_EXPECT_EQ(test, s->count, (u64)U32_MAX + 3);
+
+	/* one value elsewhere: p99 is still in the full bucket */
+	vnacct_hist_add(h, 100000);
+	vnacct_hist_snapshot(h, s);
+	KUNIT_EXPECT_EQ(test, s->buckets[b], (u64)U32_MAX + 3);
+	KUNIT_EXPECT_EQ(test, vnacct_hist_percentile(s, 9900), 1000ULL);
+	KUNIT_EXPECT_EQ(test, vnacct_hist_percentile(s, 10000), 100000ULL);
+
+	vnacct_hist_reset(h);
+	vnacct_hist_snapshot(h, s);
+	KUNIT_EXPECT_EQ(test, s->buckets[b], 0ULL);
 }
 
 static void hist_test_small_values(struct kunit *test)
@@ -395,6 +439,7 @@ static struct kunit_case vnacct_hist_cases[] = {
 	KUNIT_CASE(hist_test_pow2_boundaries),
 	KUNIT_CASE(hist_test_relative_error),
 	KUNIT_CASE(hist_test_stats),
+	KUNIT_CASE(hist_test_bucket_past_u32),
 	KUNIT_CASE(hist_test_small_values),
 	KUNIT_CASE(hist_test_percentiles),
 	KUNIT_CASE(hist_test_merge),

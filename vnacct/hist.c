@@ -12,6 +12,7 @@
 #include "hist.h"
 
 static_assert(VNACCT_HIST_BUCKETS == 234);
+static_assert(sizeof(struct vnacct_hist) == 1904);
 
 unsigned int vnacct_hist_bucket(u64 ns)
 {
@@ -55,7 +56,7 @@ void vnacct_hist_reset(struct vnacct_hist *h)
 	atomic64_set(&h->min, (s64)U64_MAX);
 	atomic64_set(&h->max, 0);
 	for (i = 0; i < VNACCT_HIST_BUCKETS; i++)
-		atomic_set(&h->buckets[i], 0);
+		atomic64_set(&h->buckets[i], 0);
 }
 
 void vnacct_hist_init(struct vnacct_hist *h)
@@ -74,7 +75,7 @@ void vnacct_hist_add(struct vnacct_hist *h, u64 ns)
 
 	atomic64_inc(&h->count);
 	atomic64_add((s64)ns, &h->sum);
-	atomic_inc(&h->buckets[vnacct_hist_bucket(ns)]);
+	atomic64_inc(&h->buckets[vnacct_hist_bucket(ns)]);
 
 	/*
 	 * min/max: read first, write only on a new extreme. A failed
@@ -101,7 +102,7 @@ void vnacct_hist_snapshot(const struct vnacct_hist *h,
 	s->min = (u64)atomic64_read(&h->min);
 	s->max = (u64)atomic64_read(&h->max);
 	for (i = 0; i < VNACCT_HIST_BUCKETS; i++)
-		s->buckets[i] = (u32)atomic_read(&h->buckets[i]);
+		s->buckets[i] = (u64)atomic64_read(&h->buckets[i]);
 	if (!s->count)
 		s->min = 0;
 }

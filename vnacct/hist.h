@@ -45,26 +45,25 @@
  * @max: largest value added, 0 when empty
  * @buckets: per-bucket counts, see vnacct_hist_bucket()
  *
- * Size: 4 * 8 + 234 * 4 = 968 bytes.
+ * Size: 4 * 8 + 234 * 8 = 1904 bytes.
  *
  * Every field is an atomic updated with relaxed, lock-free RMW operations,
  * so vnacct_hist_add() can run concurrently on any CPU, in any context
  * (hard/soft IRQ, process, NMI-free), on PREEMPT_RT too, with no lock.
  * Shared atomics rather than per-CPU counters: the histogram sits inside
  * every per-flow record, and per-CPU copies would multiply that by the
- * number of CPUs. The bucket counters are 32-bit to keep the structure
- * under 1 KiB: they wrap after 2^32 values in one bucket (71 minutes at
- * 1 Mpps all in one bucket). @count and @sum are 64-bit. Readers that need
- * 64-bit monotonic bucket counts (Prometheus) take the difference between
- * two polls modulo 2^32, which is exact as long as they poll more often
- * than a bucket can wrap.
+ * number of CPUs. The bucket counters are 64-bit, like @count, although
+ * that doubles the structure: 32-bit ones wrapped after 2^32 values in one
+ * bucket (71 minutes at 1 Mpps), and every reader (percentiles here,
+ * vnacctd's Prometheus counters, which must never decrease) saw the count
+ * fall back.
  */
 struct vnacct_hist {
 	atomic64_t count;
 	atomic64_t sum;
 	atomic64_t min;
 	atomic64_t max;
-	atomic_t buckets[VNACCT_HIST_BUCKETS];
+	atomic64_t buckets[VNACCT_HIST_BUCKETS];
 };
 
 /**
@@ -73,7 +72,7 @@ struct vnacct_hist {
  * @sum: sum of the values, ns
  * @min: smallest value, 0 when empty
  * @max: largest value, 0 when empty
- * @buckets: bucket counts (each 0 .. U32_MAX, see &struct vnacct_hist)
+ * @buckets: bucket counts
  *
  * Size: 4 * 8 + 234 * 8 = 1904 bytes: too large for the stack of most
  * callers, allocate it (or keep one per reader).
