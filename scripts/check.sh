@@ -40,17 +40,31 @@ step() {
 	result $rc "$name"
 }
 
-# tap_count NAME LOG RC: count the TAP lines of a finished run.
+# tap_count NAME LOG RC: count the TAP lines of a finished run.  An
+# expected failure (a known defect an issue names) is TAP's "not ok ... #
+# TODO": it counts as passed and is listed; "ok ... # TODO", a known defect
+# that no longer shows, counts as failed until the TODO is taken out.
+xfails=()
 tap_count() {
-	local name=$1 f=$2 rc=$3 p fl s
+	local name=$1 f=$2 rc=$3 p fl s x u
 	s=$(grep -cE '^ *ok [0-9]+.*# *SKIP' "$f")
-	p=$(grep -E '^ *ok [0-9]+' "$f" | grep -cvE '# *SKIP')
-	fl=$(grep -cE '^ *not ok [0-9]+' "$f")
+	x=$(grep -cE '^ *not ok [0-9]+.*# *TODO' "$f")
+	u=$(grep -cE '^ *ok [0-9]+.*# *TODO' "$f")
+	p=$(grep -E '^ *ok [0-9]+' "$f" | grep -cvE '# *(SKIP|TODO)')
+	fl=$(grep -E '^ *not ok [0-9]+' "$f" | grep -cvE '# *TODO')
+	p=$((p + x))
+	fl=$((fl + u))
 	passed=$((passed + p))
 	failed=$((failed + fl))
 	skipped=$((skipped + s))
-	sed -n -e 's/^ *\(not ok [0-9]*\)/\1/p' "$f" | sed "s/^/# $name: /"
-	echo "# $name: $p passed, $fl failed, $s skipped"
+	grep -E '^ *not ok [0-9]+' "$f" | grep -vE '# *TODO' |
+		sed -e 's/^ *//' -e "s/^/# $name: /"
+	grep -E '^ *ok [0-9]+.*# *TODO' "$f" |
+		sed -e 's/^ */# unexpectedly passed: /' -e "s/^/# $name: /"
+	while IFS= read -r l; do
+		xfails+=("$name: $l")
+	done < <(grep -E '^ *not ok [0-9]+.*# *TODO' "$f" | sed 's/^ *//')
+	echo "# $name: $p passed ($x expected failures), $fl failed, $s skipped"
 	if [ "$rc" -ne 0 ] && [ "$fl" -eq 0 ]; then
 		# Failed without a failing test line: boot, timeout, splat.
 		grep -E '^vm-run:|^splat|^\[' "$f" | head -n 20 | sed 's/^/#   /'
@@ -189,6 +203,15 @@ for k in $(printf '%s\n' $kernels | grep -x debug) \
 		vm_job "selftests, rt" \
 			"selftests/vm-run.sh -t 1800 -m 3072 -o build/vm/selftests-rt rt \"VNACCT_SELFTESTS='$rt_tests' selftests/run_all.sh\""
 		;;
+	6.12)
+		vm_job "selftests, $k" \
+			"selftests/vm-run.sh -t 1800 -m 3072 -o build/vm/selftests-$k $k selftests/run_all.sh"
+		# Real KVM guests and a real NIC (issue 11): nested KVM needs
+		# a test VM with one vCPU, the hub NICs and the guests' initramfs
+		# (-c 1 -N).
+		vm_job "real guests, $k" \
+			"selftests/vm-run.sh -t 1800 -m 3072 -c 1 -N -o build/vm/realguests-$k $k \"VNACCT_TEST_TIMEOUT=1500 VNACCT_SELFTESTS=realguests.py selftests/run_all.sh\""
+		;;
 	*)
 		vm_job "selftests, $k" \
 			"selftests/vm-run.sh -t 1800 -m 3072 -o build/vm/selftests-$k $k selftests/run_all.sh"
@@ -214,6 +237,10 @@ for i in "${!vm_names[@]}"; do
 done
 tap_wait
 
+if [ ${#xfails[@]} -gt 0 ]; then
+	echo "# expected failures (known defects, counted as passed):"
+	printf '#   %s\n' "${xfails[@]}"
+fi
 echo "# make check took $(( ($(date +%s) - t_start) / 60 )) min $(( ($(date +%s) - t_start) % 60 )) s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

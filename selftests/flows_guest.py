@@ -19,7 +19,7 @@ import os
 import time
 
 from vnacct_util import (Tap, sh, load, unload, table, stats, guest,
-                         find_flows, host_topology)
+                         find_flows, host_topology, stage_sum_mismatches)
 
 t = Tap()
 PING, PING6, UDP, UDP6, USIZE, PSIZE = 20, 10, 100, 50, 200, 56
@@ -554,19 +554,7 @@ def main():
                     reports[prog]["sink"])
 
     # Stage residencies add up to the host residency, flow by flow.
-    bad = []
-    for f in rows:
-        mine = [h for h in hists if h["id"] == f["id"]]
-        total = [h for h in mine if h["what"] == "total"]
-        stages = [h for h in mine if h["what"] not in ("total", "drtt")]
-        if not total:
-            continue
-        # (flows and histograms are read at different moments: compare
-        # within one file)
-        if sum(h["sum_ns"] for h in stages) != total[0]["sum_ns"]:
-            bad.append((f["id"], f["dir"], f["proto"], total[0]["count"],
-                        total[0]["sum_ns"], [(h["what"], h["count"],
-                                              h["sum_ns"]) for h in stages]))
+    bad = stage_sum_mismatches(rows, hists)
     t.ok(not bad, f"every flow's stage residencies add up to its total "
          f"({len(rows)} flows; mismatched: {bad})")
     st = stats()

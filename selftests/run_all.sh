@@ -1,8 +1,9 @@
 #!/bin/bash
 # Runs every selftest (selftests/*.sh and *.py except the helpers, and the
 # sanitizer proof, which must end in splats: sanitizers-vm.sh runs it in a VM
-# of its own) inside the VM, one after another, and prints their TAP
-# output with a "# test: NAME" header.
+# of its own, and the real-guest tests, which need a VM of their own with
+# one vCPU and the hub NICs: vm-run.sh -c 1 -N) inside the VM, one after
+# another, and prints their TAP output with a "# test: NAME" header.
 # Exits non-zero when any test failed.
 cd "$(dirname "$0")" || exit 1
 rc=0
@@ -12,7 +13,7 @@ limit=${VNACCT_TEST_TIMEOUT:-600}
 case $(uname -r) in *debug*) limit=$((limit * 2)) ;; esac
 # VNACCT_SELFTESTS: only these; VNACCT_SELFTESTS_SKIP: all but these.
 all=$(ls ./*.sh ./*.py | sed 's#^\./##' |
-	grep -vE "^(lib|run_all|kunit|vm-run|vnacct_util|sanitizers(-vm)?)\.(sh|py)$|^demo")
+	grep -vE "^(lib|run_all|kunit|vm-run|vnacct_util|realguest|sanitizers(-vm)?)\.(sh|py)$|^demo|^realguests")
 # This script's own output, where it can read back what a test printed
 # (in the VM: vm-run's output.log).
 self_log=${VNACCT_OUT:+$VNACCT_OUT/output.log}

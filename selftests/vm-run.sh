@@ -4,7 +4,12 @@
 # status.  The run fails (exit 1) when the command fails, when the VM does not
 # finish within the time limit, or when the kernel logs any splat.
 #
-# Usage: selftests/vm-run.sh [-t SECONDS] [-m MEM] [-c CPUS] [-o OUTDIR] KERNEL CMD...
+# Usage: selftests/vm-run.sh [-t SECONDS] [-m MEM] [-c CPUS] [-o OUTDIR] [-N] KERNEL CMD...
+#   -N:     real guests and a real NIC: two virtio-net NICs joined by a QEMU
+#           hub (frames from one reach only the other), and the real guests'
+#           kernel and initramfs (selftests/vm/mkl2initrd.sh) in the scratch
+#           directory, named by VNACCT_L2_KERNEL and VNACCT_L2_INITRD.  Real
+#           guests need one vCPU (-c 1; DESIGN.md, "Real guests").
 #   KERNEL: 6.1 | 6.12 | debug | rt | a kernel release installed under /boot
 #   CMD:    run with sh -c in the repository's root (mounted at
 #           /run/vnacct/src); VNACCT_KERNEL names the kernel, VNACCT_BUILD the
@@ -18,17 +23,19 @@ timeout_s=900
 mem=2048
 cpus=2
 outdir=
-while getopts "t:m:c:o:" o; do
+nested=0
+while getopts "t:m:c:o:N" o; do
 	case $o in
 	t) timeout_s=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	c) cpus=$OPTARG ;;
 	o) outdir=$OPTARG ;;
-	*) echo "usage: $0 [-t s] [-m MiB] [-c cpus] [-o dir] KERNEL CMD..." >&2; exit 2 ;;
+	N) nested=1 ;;
+	*) echo "usage: $0 [-t s] [-m MiB] [-c cpus] [-o dir] [-N] KERNEL CMD..." >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { echo "usage: $0 [-t s] [-m MiB] [-c cpus] [-o dir] KERNEL CMD..." >&2; exit 2; }
+[ $# -ge 2 ] || { echo "usage: $0 [-t s] [-m MiB] [-c cpus] [-o dir] [-N] KERNEL CMD..." >&2; exit 2; }
 kernel=$1
 shift
 cmd="$*"
@@ -60,6 +67,25 @@ outdir=$(cd "$outdir" && pwd)
 	printf 'export CI=%q\n' "${CI:-}"
 } >"$outdir/env"
 
+# The real guests boot Debian's stock 6.12 kernel (the one a Debian 12 KVM
+# guest runs with backports) from an initramfs built here, where every
+# file it needs is, and read by the test VM through the scratch share.
+nic=()
+if [ "$nested" = 1 ]; then
+	l2rel=$(newest_release '6.12.*-amd64' '-rt-')
+	[ -n "$l2rel" ] || { echo "vm-run: no 6.12 kernel for the real guests (run scripts/deps.sh)" >&2; exit 1; }
+	l2initrd=$cache/l2-initrd-$l2rel-$(cat "$top/selftests/vm/l2/init" "$top/selftests/vm/mkl2initrd.sh" | sha256sum | cut -c1-12).cpio.gz
+	[ -f "$l2initrd" ] || "$top/selftests/vm/mkl2initrd.sh" "$l2rel" "$l2initrd"
+	cp "$l2initrd" "$outdir/l2-initrd.cpio.gz"
+	printf 'export VNACCT_L2_KERNEL=%q VNACCT_L2_INITRD=%q\n' \
+		"/boot/vmlinuz-$l2rel" /run/vnacct/out/l2-initrd.cpio.gz >>"$outdir/env"
+	# 52:54:00:00:a0:01 is the host's NIC, :02 the external host's.
+	for i in 1 2; do
+		nic+=(-netdev "hubport,id=hub$i,hubid=0"
+			-device "virtio-net-pci,netdev=hub$i,mac=52:54:00:00:a0:0$i")
+	done
+fi
+
 append="console=ttyS0 panic=-1 oops=panic loglevel=6 rdinit=/init"
 append+=" no_hash_pointers kmemleak=on net.ifnames=0 mitigations=off"
 [ -n "$KAPPEND" ] && append+=" $KAPPEND"
@@ -83,7 +109,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 \
 	-device virtio-9p-pci,fsdev=vnsrc,mount_tag=vnsrc \
 	-fsdev local,id=vnout,path="$outdir",security_model=none,multidevs=remap \
 	-device virtio-9p-pci,fsdev=vnout,mount_tag=vnout \
-	-device virtio-rng-pci </dev/null >"$outdir/qemu.log" 2>&1
+	-device virtio-rng-pci "${nic[@]}" </dev/null >"$outdir/qemu.log" 2>&1
 qrc=$?
 set -e
 

@@ -151,3 +151,21 @@ def host_topology(taps, ext_ipv6=True):
                  f"ip link set {tap} master br0 up"]
     for cmd in cmds:
         sh(cmd)
+
+
+def stage_sum_mismatches(rows, hists):
+    """Flows whose stage residencies do not add up to their host residency
+    (flows and histograms are read at different moments: each flow is
+    compared within the histograms file)."""
+    bad = []
+    for f in rows:
+        mine = [h for h in hists if h["id"] == f["id"]]
+        total = [h for h in mine if h["what"] == "total"]
+        stages = [h for h in mine if h["what"] not in ("total", "drtt")]
+        if not total:
+            continue
+        if sum(h["sum_ns"] for h in stages) != total[0]["sum_ns"]:
+            bad.append((f["id"], f["dir"], f["proto"], total[0]["count"],
+                        total[0]["sum_ns"], [(h["what"], h["count"],
+                                              h["sum_ns"]) for h in stages]))
+    return bad
