@@ -100,7 +100,8 @@ def main():
             for rev in ("", "-R"):
                 r = json.loads(g.sh(f"iperf3 -c {EXT} -J -n 1M {rev}",
                                     timeout=300))
-                s = r["end"]["sum_received"]
+                # What the guest sent, or what it received.
+                s = r["end"]["sum_received" if rev else "sum_sent"]
                 say(f"   iperf3 {'to' if rev else 'from'} the guest: "
                     f"{s['bytes']} B at "
                     f"{s['bits_per_second'] / 1e6:.0f} Mbit/s")
