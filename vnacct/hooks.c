@@ -584,9 +584,13 @@ static int vnacct_attach_kp(struct vnacct_kp_hook *h)
 {
 	int err = vnacct_register_kp(h);
 
-	/* The function lives in a module that is not loaded yet. */
+	/*
+	 * The function lives in a module that is not loaded yet.  Once: the
+	 * module may load without it (a renamed clone, a built-in driver),
+	 * and retrying then recursed until the stack overflowed.
+	 */
 	if (err == -ENOENT && h->module && !request_module("%s", h->module))
-		err = vnacct_attach_kp(h);
+		err = vnacct_register_kp(h);
 	return err;
 }
 
@@ -744,6 +748,12 @@ int vnacct_hooks_init(void)
 	if (first_err) {
 		pr_err("cannot attach to %s; not loading\n", missing);
 		vnacct_hooks_exit();
+		/*
+		 * insmod reads -ENOENT as "Unknown symbol in module": the
+		 * message above names what is really missing.
+		 */
+		if (first_err == -ENOENT)
+			first_err = -ENODEV;
 	}
 	return first_err;
 }
