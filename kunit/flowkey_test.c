@@ -839,7 +839,7 @@ static void fk_test_skb_v4(struct kunit *test)
 	skb = fk_skb(test, p, n);
 	skb->protocol = htons(ETH_P_IP);
 	skb_reset_network_header(skb);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v4(test, &k);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 40000);
 	KUNIT_EXPECT_EQ(test, k.ifindex, 0U);
@@ -849,7 +849,7 @@ static void fk_test_skb_v4(struct kunit *test)
 
 	/* with the device: ifindex and namespace */
 	skb->dev = priv->dev;
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	KUNIT_EXPECT_EQ(test, k.ifindex, (u32)FK_IFINDEX);
 	KUNIT_EXPECT_EQ(test, k.netns, init_net.ns.inum);
 	KUNIT_EXPECT_EQ(test, k.dir, VNACCT_DIR_LOCAL);
@@ -857,7 +857,7 @@ static void fk_test_skb_v4(struct kunit *test)
 	/* data pulled past the headers (socket delivery): negative offset */
 	skb_pull(skb, 52);
 	KUNIT_EXPECT_LT(test, skb_network_offset(skb), 0);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 40000);
 	KUNIT_EXPECT_EQ(test, i.payload_len, (u32)FK_PAYLOAD);
 	KUNIT_EXPECT_EQ(test, i.tsecr, 0x55667788U);
@@ -868,7 +868,7 @@ static void fk_test_skb_v4(struct kunit *test)
 	skb->protocol = htons(ETH_P_IP);
 	skb->dev = priv->dev;
 	skb_reset_network_header(skb);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), -EINVAL);
 	fk_expect_nonip(test, &k, htons(ETH_P_IP));
 	KUNIT_EXPECT_EQ(test, k.ifindex, (u32)FK_IFINDEX);
 	kfree_skb(skb);
@@ -887,7 +887,7 @@ static void fk_test_skb_v6(struct kunit *test)
 	skb = fk_skb(test, p, n);
 	skb->protocol = htons(ETH_P_IPV6);
 	skb_reset_network_header(skb);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v6(test, &k);
 	KUNIT_EXPECT_EQ(test, k.proto, IPPROTO_ICMPV6);
 	KUNIT_EXPECT_EQ(test, i.echo_id, 5);
@@ -904,6 +904,7 @@ static void fk_test_skb_ethernet(struct kunit *test)
 	struct ethhdr *eh;
 	u8 p[256];
 	unsigned int n;
+	int off;
 
 	eh = (struct ethhdr *)p;
 	eth_broadcast_addr(eh->h_dest);
@@ -917,7 +918,7 @@ static void fk_test_skb_ethernet(struct kunit *test)
 	skb->protocol = htons(ETH_P_IP);
 	skb_reset_mac_header(skb);
 	skb_set_network_header(skb, ETH_HLEN);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v4(test, &k);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 40000);
 	kfree_skb(skb);
@@ -926,7 +927,7 @@ static void fk_test_skb_ethernet(struct kunit *test)
 	skb = fk_skb(test, p, n);
 	skb->dev = priv->dev;
 	KUNIT_EXPECT_EQ(test, skb->network_header, 0);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v4(test, &k);
 	KUNIT_EXPECT_EQ(test, ntohs(k.dport), 80);
 	KUNIT_EXPECT_EQ(test, i.payload_len, (u32)FK_PAYLOAD);
@@ -937,16 +938,25 @@ static void fk_test_skb_ethernet(struct kunit *test)
 	skb_reset_mac_header(skb);
 	skb_pull(skb, ETH_HLEN);
 	skb->protocol = htons(ETH_P_IP);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, &off), 0);
 	fk_expect_v4(test, &k);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 40000);
+	/*
+	 * A NIC's receive (napi_gro_receive()) is in this state: the IP
+	 * length is what follows the Ethernet header, where
+	 * skb->len - skb_network_offset() counted the headroom too.
+	 */
+	KUNIT_EXPECT_EQ(test, (int)skb->len - off, (int)(n - ETH_HLEN));
+	KUNIT_EXPECT_NE(test, (int)skb->len - skb_network_offset(skb),
+			(int)(n - ETH_HLEN));
 
 	/* stale network header at or before the MAC header: ignored */
 	skb_push(skb, ETH_HLEN);
 	skb_reset_network_header(skb);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, &off), 0);
 	fk_expect_v4(test, &k);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 40000);
+	KUNIT_EXPECT_EQ(test, (int)skb->len - off, (int)(n - ETH_HLEN));
 	kfree_skb(skb);
 
 	/* on a device without link-layer header (tun), data is L3 */
@@ -954,7 +964,7 @@ static void fk_test_skb_ethernet(struct kunit *test)
 	skb = fk_skb(test, p + ETH_HLEN, n - ETH_HLEN);
 	skb->dev = priv->dev;
 	skb->protocol = htons(ETH_P_IP);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v4(test, &k);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 40000);
 	kfree_skb(skb);
@@ -967,7 +977,7 @@ static void fk_test_skb_ethernet(struct kunit *test)
 	skb->protocol = htons(ETH_P_ARP);
 	skb_reset_mac_header(skb);
 	skb_set_network_header(skb, ETH_HLEN);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	KUNIT_EXPECT_EQ(test, k.family, 0);
 	KUNIT_EXPECT_EQ(test, ntohs(k.ethertype), ETH_P_ARP);
 	KUNIT_EXPECT_EQ(test, k.ifindex, (u32)FK_IFINDEX);
@@ -999,7 +1009,7 @@ static void fk_test_skb_vlan(struct kunit *test)
 	skb_pull(skb, ETH_HLEN);
 	skb->protocol = htons(ETH_P_8021Q);
 	skb_reset_network_header(skb);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v6(test, &k);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 4789);
 	KUNIT_EXPECT_EQ(test, i.flags, VNACCT_L4_VLAN);
@@ -1011,7 +1021,7 @@ static void fk_test_skb_vlan(struct kunit *test)
 	skb = fk_skb(test, p, n);
 	skb->dev = priv->dev;
 	skb->protocol = htons(ETH_P_8021AD);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v6(test, &k);
 	KUNIT_EXPECT_EQ(test, i.vlan_tci, 0x2064);
 	kfree_skb(skb);
@@ -1020,7 +1030,7 @@ static void fk_test_skb_vlan(struct kunit *test)
 	skb = fk_skb(test, p, ETH_HLEN + 2);
 	skb->dev = priv->dev;
 	skb->protocol = htons(ETH_P_8021Q);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), -EINVAL);
 	KUNIT_EXPECT_EQ(test, k.family, 0);
 	kfree_skb(skb);
 
@@ -1030,7 +1040,7 @@ static void fk_test_skb_vlan(struct kunit *test)
 	skb->protocol = htons(ETH_P_IPV6);
 	skb_reset_network_header(skb);
 	__vlan_hwaccel_put_tag(skb, htons(ETH_P_8021Q), 42);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	fk_expect_v6(test, &k);
 	KUNIT_EXPECT_EQ(test, i.flags, VNACCT_L4_VLAN);
 	KUNIT_EXPECT_EQ(test, i.vlan_tci, 42);
@@ -1055,7 +1065,7 @@ static void fk_test_skb_big_tcp(struct kunit *test)
 	fk_tcp(p + 20, 1, 2, 100, 0, 0x10, NULL, 0);
 	skb->protocol = htons(ETH_P_IP);
 	skb_reset_network_header(skb);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	KUNIT_EXPECT_EQ(test, i.payload_len, len - 40);
 	KUNIT_EXPECT_EQ(test, ntohs(k.sport), 1);
 	/* as a plain buffer, total length 0 is malformed */
@@ -1065,7 +1075,7 @@ static void fk_test_skb_big_tcp(struct kunit *test)
 	fk_ipv6(p, IPPROTO_TCP, 0);
 	fk_tcp(p + 40, 1, 2, 100, 0, 0x10, NULL, 0);
 	skb->protocol = htons(ETH_P_IPV6);
-	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i), 0);
+	KUNIT_EXPECT_EQ(test, vnacct_flow_key_from_skb(skb, &k, &i, NULL), 0);
 	KUNIT_EXPECT_EQ(test, i.payload_len, len - 60);
 	kfree_skb(skb);
 }

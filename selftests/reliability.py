@@ -423,9 +423,9 @@ def test_memory():
     slab1, vm1 = settle_mem()
     t.diag(f"memory: memory_bytes {mem}; vmalloc +{vm1 - vm0} B, "
            f"slab {slab1 - slab0:+d} B at load")
-    t.ok(s0["flows_max"] == 256 and 0 < mem < 256 * 22000 + 64 * 200 + 65536,
+    t.ok(s0["flows_max"] == 256 and 0 < mem < 256 * 22000 + 64 * 256 + 65536,
          f"memory: max_flows=256 max_packets=64: flows_max "
-         f"{s0['flows_max']}, memory_bytes {mem} (256 x 21456 + 64 x 184 "
+         f"{s0['flows_max']}, memory_bytes {mem} (256 x 21456 + 64 x 256 "
          f"+ index)")
     t0 = time.time()
     sent, got = flood(N["flood"])

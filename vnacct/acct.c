@@ -23,6 +23,7 @@
 #include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
+#include <linux/udp.h>
 #include <net/net_namespace.h>
 
 #include "acct.h"
@@ -52,7 +53,9 @@ enum vnacct_origin {
  *	besides its tracker entry (same index in a parallel array)
  * @key: flow key parsed at entry (ifindex/dir filled at exit)
  * @l4: L4 fields for delta-RTT matching
- * @stage_ns: residency per stage so far, ns (saturating)
+ * @stage_ns: residency per stage so far, ns (64-bit like the total: a
+ *	frame can wait seconds in a tap's ring while its guest boots)
+ * @last_ns: time its current stage started, ns
  * @stages: bit mask of the stages the packet went through
  * @len: IP length at entry, bytes
  * @gso_segs: GSO segments it stands for (0: not GSO)
@@ -74,7 +77,8 @@ enum vnacct_origin {
 struct vnacct_pkt_info {
 	struct vnacct_flow_key key;
 	struct vnacct_l4_info l4;
-	u32 stage_ns[VNACCT_STAGE_COUNT];
+	u64 stage_ns[VNACCT_STAGE_COUNT];
+	u64 last_ns;
 	u16 stages;
 	u16 gso_segs;
 	u32 len;
@@ -188,20 +192,55 @@ static const struct vnacct_cpu *vnacct_tun_call(void)
 	return c->task == current && c->tun_depth ? c : NULL;
 }
 
-/* Closes the packet's current stage at @now and starts @next. */
+/*
+ * Closes the packet's current stage at @now and starts @next.  Timed from
+ * @last_ns, not from the tracker's last_off, which saturates 4.29 s after
+ * entry (enough for picking stale entries): past that, every later stage
+ * was timed from the saturated point again, and a frame that waited in a
+ * tap's ring while its guest booted had stages longer than its total.
+ */
 static void vnacct_pkt_stage(struct vnacct_pkt *pkt, unsigned int next,
 			     u64 now)
 {
 	struct vnacct_pkt_info *pi = vnacct_info_of(pkt);
 	unsigned int cur = pkt->stage;
-	u64 ns = vnacct_pkt_advance(pkt, next, now);
+	u64 ns;
 
+	if (now < pi->last_ns)
+		now = pi->last_ns;
+	ns = now - pi->last_ns;
+	pi->last_ns = now;
+	vnacct_pkt_advance(pkt, next, now);
 	if (cur < VNACCT_STAGE_COUNT) {
-		u64 sum = (u64)pi->stage_ns[cur] + ns;
-
-		pi->stage_ns[cur] = sum > U32_MAX ? U32_MAX : sum;
+		pi->stage_ns[cur] += ns;
 		pi->stages |= BIT(cur);
 	}
+}
+
+/*
+ * The segments a GSO packet stands for.  A guest's TSO packet comes from
+ * virtio_net_hdr_to_skb() with gso_segs 0, left for segmentation to fill
+ * in: derive it from gso_size and the payload after the headers.
+ */
+static u16 vnacct_gso_segs(const struct sk_buff *skb,
+			   const struct vnacct_pkt_info *pi, int l3_off)
+{
+	const struct skb_shared_info *sh = skb_shinfo(skb);
+	int hdr = l3_off, payload;
+
+	if (sh->gso_segs || !sh->gso_size)
+		return sh->gso_segs;
+	if (pi->l4.l4_off) {
+		hdr += pi->l4.l4_off;
+		if (pi->key.proto == IPPROTO_TCP)
+			hdr += pi->l4.tcp_hlen;
+		else if (pi->key.proto == IPPROTO_UDP)
+			hdr += sizeof(struct udphdr);
+	}
+	payload = (int)skb->len - hdr;
+	if (payload <= 0)
+		return 1;
+	return min_t(u32, DIV_ROUND_UP(payload, sh->gso_size), U16_MAX);
 }
 
 static struct vnacct_pkt *vnacct_pkt_start(const struct sk_buff *skb,
@@ -211,6 +250,7 @@ static struct vnacct_pkt *vnacct_pkt_start(const struct sk_buff *skb,
 {
 	struct vnacct_pkt_info *pi;
 	struct vnacct_pkt *pkt;
+	int l3_off;
 	u32 n;
 
 	if (!READ_ONCE(vnacct_cfg.enabled))
@@ -227,11 +267,16 @@ static struct vnacct_pkt *vnacct_pkt_start(const struct sk_buff *skb,
 	}
 	pi = vnacct_info_of(pkt);
 	memset(pi, 0, sizeof(*pi));
-	/* A header we cannot parse still counts, as an L3-only flow. */
-	vnacct_flow_key_from_skb(skb, &pi->key, &pi->l4);
-	pi->len = skb->len - skb_network_offset(skb);
+	pi->last_ns = entry;
+	/*
+	 * A header we cannot parse still counts, as an L3-only flow.  The
+	 * length is taken from where the parser found the L3 header: a NIC's
+	 * receive hooks run before the network header is set.
+	 */
+	vnacct_flow_key_from_skb(skb, &pi->key, &pi->l4, &l3_off);
+	pi->len = skb->len - l3_off;
 	if (skb_is_gso(skb))
-		pi->gso_segs = skb_shinfo(skb)->gso_segs;
+		pi->gso_segs = vnacct_gso_segs(skb, pi, l3_off);
 	pi->netns = vnacct_dev_netns(dev);
 	pi->ifindex = dev->ifindex;
 	pi->origin = origin;
@@ -322,8 +367,15 @@ static struct vnacct_flow *vnacct_flow_commit(struct vnacct_pkt *pkt,
 	} else {
 		struct vnacct_flow_key rev;
 
+		/*
+		 * Only TCP and echo can match an exchange, and only in a pair
+		 * the guest has already used: creating the reverse flow here
+		 * made an empty from_guest flow for every to_guest one.
+		 */
+		if (!vnacct_rtt_can_match(key.proto, &pi->l4))
+			return f;
 		vnacct_flow_key_reverse(&key, &rev);
-		pair = vnacct_flow_get(&rev, t_exit);
+		pair = vnacct_flow_lookup(&rev);
 		side = VNACCT_RTT_WIRE;
 		if (!pair)
 			return f;
@@ -351,8 +403,8 @@ static void vnacct_pkt_exit(struct vnacct_pkt *pkt, const struct sk_buff *skb,
 	struct vnacct_flow *f;
 
 	vnacct_pkt_stage(pkt, VNACCT_STAGE_EXITED, t_exit);
-	f = vnacct_flow_commit(pkt, pi, vnacct_pkt_last_ns(pkt), dropped,
-			       reason);
+	/* Not t_entry + last_off: that saturates 4.29 s after entry. */
+	f = vnacct_flow_commit(pkt, pi, pi->last_ns, dropped, reason);
 	atomic64_inc(&vnacct_ctr.exited);
 	if (keep && f)
 		pkt->flow = vnacct_flow_index(f);
@@ -375,14 +427,33 @@ static struct vnacct_pkt *vnacct_pkt_netns_check(struct vnacct_pkt *pkt,
 		return NULL;
 	}
 	if (pkt && vnacct_info_of(pkt)->netns != vnacct_dev_netns(dev)) {
-		vnacct_pkt_exit(pkt, skb, vnacct_pkt_last_ns(pkt), false, false,
-				0);
+		vnacct_pkt_exit(pkt, skb, vnacct_info_of(pkt)->last_ns, false,
+				false, 0);
 		return NULL;
 	}
 	return pkt;
 }
 
-/* netif_rx (@backlog), GRO entry or netif_receive_skb. */
+/*
+ * GRO entry (a NIC's NAPI receive, a veth or tun in NAPI mode).  GRO may
+ * merge the skb into another and free it where no hook sees it
+ * (napi_skb_free_stolen_head(), __napi_kfree_skb()), and the per-CPU NAPI
+ * cache hands its address to the next packet at once.  A packet that
+ * enters the host here therefore starts at netif_receive_skb(), after GRO:
+ * one packet standing for the segments merged into it (gso_segs).  One
+ * followed from earlier (sent through a veth) goes on here.
+ */
+void vnacct_acct_gro(const struct sk_buff *skb)
+{
+	struct vnacct_pkt *pkt;
+
+	pkt = vnacct_tracker_lookup(&vnacct_trk, (unsigned long)skb);
+	pkt = vnacct_pkt_netns_check(pkt, skb, skb->dev);
+	if (pkt)
+		vnacct_pkt_stage(pkt, VNACCT_STAGE_RECEIVE, ktime_get_ns());
+}
+
+/* netif_rx (@backlog) or netif_receive_skb. */
 void vnacct_acct_rx(const struct sk_buff *skb, bool backlog)
 {
 	unsigned int stage = backlog ? VNACCT_STAGE_BACKLOG :
@@ -459,9 +530,15 @@ void vnacct_acct_bridge_out(struct sk_buff *skb)
 	}
 	pi = vnacct_info_of(pkt);
 	*pi = *vnacct_info_of(parent);
-	/* The host's copies so far are the original's, counted with it. */
+	/*
+	 * The copies so far, the host's and the one out of the guest, are
+	 * the original's, counted with it: a flooded frame left the guest
+	 * once.
+	 */
 	memset(pi->kcopy_bytes, 0, sizeof(pi->kcopy_bytes));
 	memset(pi->kcopy_ns, 0, sizeof(pi->kcopy_ns));
+	pkt->copy_bytes = 0;
+	pkt->copy_ns = 0;
 	atomic64_inc(&vnacct_ctr.clones);
 }
 
@@ -495,8 +572,12 @@ static bool vnacct_gso_park(struct vnacct_pkt *pkt, const struct sk_buff *skb)
 	g->info = *vnacct_info_of(pkt);
 	g->pkt = *pkt;
 	g->dev = skb->dev;
-	/* gso_segs is TCP's estimate; segmentation may differ slightly. */
-	g->left = 2 * skb_shinfo(skb)->gso_segs + 8;
+	/*
+	 * The count taken at entry (a guest's TSO packet has no gso_segs of
+	 * its own until now); segmentation may differ slightly.
+	 */
+	g->left = 2 * max_t(u32, g->info.gso_segs,
+			    skb_shinfo(skb)->gso_segs) + 8;
 	g->info.gso_segs = 0;
 	vnacct_tracker_remove(&vnacct_trk, pkt, (unsigned long)skb);
 	return true;

@@ -203,6 +203,7 @@ size_t vnacct_acct_memory(void);
 void vnacct_acct_tun_enter(void);
 void vnacct_acct_tun_leave(void);
 void vnacct_acct_rx(const struct sk_buff *skb, bool backlog);
+void vnacct_acct_gro(const struct sk_buff *skb);
 void vnacct_acct_bridge(struct sk_buff *skb);
 void vnacct_acct_bridge_out(struct sk_buff *skb);
 void vnacct_acct_queue(struct sk_buff *skb);
@@ -221,6 +222,7 @@ int vnacct_flows_init(unsigned int max_flows);
 void vnacct_flows_exit(void);
 struct vnacct_flow *vnacct_flow_get(const struct vnacct_flow_key *key,
 				    u64 now);
+struct vnacct_flow *vnacct_flow_lookup(const struct vnacct_flow_key *key);
 unsigned int vnacct_flows_count(void);
 size_t vnacct_flows_memory(void);
 struct vnacct_flow *vnacct_flow_at(unsigned int idx);

@@ -343,7 +343,7 @@ static bool vnacct_dev_eth_framed(const struct net_device *dev)
 
 int vnacct_flow_key_from_skb(const struct sk_buff *skb,
 			     struct vnacct_flow_key *key,
-			     struct vnacct_l4_info *info)
+			     struct vnacct_l4_info *info, int *l3_off)
 {
 	const struct net_device *dev = skb->dev;
 	bool eth = vnacct_dev_eth_framed(dev);
@@ -400,11 +400,15 @@ int vnacct_flow_key_from_skb(const struct sk_buff *skb,
 	if (!p)
 		goto bad;
 	ret = vnacct_parse(p, len, skb->len - off, proto, key, info);
+	if (l3_off)
+		*l3_off = off;
 	goto out;
 bad:
 	memset(key, 0, sizeof(*key));
 	memset(info, 0, sizeof(*info));
 	key->ethertype = proto;
+	if (l3_off)
+		*l3_off = 0;
 	ret = -EINVAL;
 out:
 	if (dev) {

@@ -198,6 +198,10 @@ int vnacct_flow_parse_l3(const void *l3, unsigned int len, __be16 proto,
  * @skb: packet, not modified
  * @key: filled completely (@dir = VNACCT_DIR_LOCAL, the caller sets it)
  * @info: filled completely
+ * @l3_off: if not NULL, set to the offset from skb->data of the L3 header
+ *	(for a non-IP frame, of what follows its Ethernet header) as found
+ *	below, so that skb->len - *@l3_off is the packet's IP length; 0
+ *	when the headers lie outside the skb
  *
  * Finds the L3 header at skb_network_offset() with skb->protocol when the
  * network header is set. It is taken as not set when skb->network_header
@@ -220,7 +224,7 @@ int vnacct_flow_parse_l3(const void *l3, unsigned int len, __be16 proto,
  */
 int vnacct_flow_key_from_skb(const struct sk_buff *skb,
 			     struct vnacct_flow_key *key,
-			     struct vnacct_l4_info *info);
+			     struct vnacct_l4_info *info, int *l3_off);
 
 /**
  * vnacct_flow_hash() - hash a flow key

@@ -123,6 +123,18 @@ static struct vnacct_flow *vnacct_flow_find(const struct vnacct_flow_key *key,
 }
 
 /**
+ * vnacct_flow_lookup() - the flow record of a key, if it exists
+ * @key: flow key
+ *
+ * Context: any, including hard interrupts; lock-free.
+ * Return: the record, or NULL.
+ */
+struct vnacct_flow *vnacct_flow_lookup(const struct vnacct_flow_key *key)
+{
+	return vnacct_flow_find(key, vnacct_flow_hash(key, vnacct_hash_seed));
+}
+
+/**
  * vnacct_flow_get() - the flow record of a key, created when new
  * @key: flow key
  * @now: time of the packet, ns

@@ -88,16 +88,16 @@ static void vnacct_tp_netif_rx(void *data, struct sk_buff *skb)
 }
 
 /*
- * veth with NAPI (GRO or XDP on the peer) and tun in NAPI mode hand skbs to
- * GRO, which may merge them before netif_receive_skb: their entry to GRO
- * is where they reach the receiving device.
+ * A NIC's NAPI receive, veth with NAPI (GRO or XDP on the peer) and tun in
+ * NAPI mode hand skbs to GRO, which may merge them before
+ * netif_receive_skb (vnacct_acct_gro() says what is followed from where).
  */
 static void vnacct_tp_napi_gro_receive_entry(void *data,
 					     const struct sk_buff *skb)
 {
 	u64 t0 = vnacct_probe_begin(VNACCT_HOOK_NAPI_GRO_RECEIVE_ENTRY);
 
-	vnacct_acct_rx(skb, false);
+	vnacct_acct_gro(skb);
 	vnacct_probe_end(VNACCT_HOOK_NAPI_GRO_RECEIVE_ENTRY, t0);
 }
 

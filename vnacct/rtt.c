@@ -216,6 +216,19 @@ bool vnacct_rtt_response(struct vnacct_rtt_table *t, unsigned int kind,
 	return true;
 }
 
+bool vnacct_rtt_can_match(u8 proto, const struct vnacct_l4_info *info)
+{
+	switch (proto) {
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		return info->flags & VNACCT_L4_ECHO;
+	case IPPROTO_TCP:
+		return (info->flags & VNACCT_L4_TCP) &&
+		       !(info->tcp_flags & VNACCT_TCP_RST);
+	}
+	return false;
+}
+
 bool vnacct_rtt_observe(struct vnacct_rtt_table *t, u8 proto,
 			const struct vnacct_l4_info *info, unsigned int sender,
 			u64 t_guest, u64 t_wire, struct vnacct_rtt_sample *s)
@@ -225,11 +238,11 @@ bool vnacct_rtt_observe(struct vnacct_rtt_table *t, u8 proto,
 	bool got = false;
 	u32 len;
 
+	if (!vnacct_rtt_can_match(proto, info))
+		return false;
 	switch (proto) {
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
-		if (!(info->flags & VNACCT_L4_ECHO))
-			return false;
 		if (info->icmp_type == ICMP_ECHO ||
 		    info->icmp_type == ICMPV6_ECHO_REQUEST) {
 			vnacct_rtt_request(t, VNACCT_RTT_ICMP_ECHO, sender, echo,
@@ -239,8 +252,6 @@ bool vnacct_rtt_observe(struct vnacct_rtt_table *t, u8 proto,
 		return vnacct_rtt_response(t, VNACCT_RTT_ICMP_ECHO, sender,
 					   echo, t_guest, t_wire, s);
 	case IPPROTO_TCP:
-		if (!(info->flags & VNACCT_L4_TCP) || (fl & VNACCT_TCP_RST))
-			return false;
 		if (info->flags & VNACCT_L4_TCP_TS) {
 			if ((fl & VNACCT_TCP_ACK) && info->tsecr)
 				got = vnacct_rtt_response(t, VNACCT_RTT_TCP_TS,

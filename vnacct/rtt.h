@@ -205,4 +205,15 @@ bool vnacct_rtt_observe(struct vnacct_rtt_table *t, u8 proto,
 			const struct vnacct_l4_info *info, unsigned int sender,
 			u64 t_guest, u64 t_wire, struct vnacct_rtt_sample *s);
 
+/**
+ * vnacct_rtt_can_match() - whether vnacct_rtt_observe() may use a packet
+ * @proto: L4 protocol of the packet's flow key
+ * @info: the packet's L4 fields from the flow-key parser
+ *
+ * Context: any.
+ * Return: true for a parsed TCP segment other than RST and for an
+ * ICMP/ICMPv6 echo request or reply.
+ */
+bool vnacct_rtt_can_match(u8 proto, const struct vnacct_l4_info *info);
+
 #endif /* _VNACCT_RTT_H */
