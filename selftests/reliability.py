@@ -122,6 +122,11 @@ def test_missing_hook():
     is refused once, naming the function, with an error insmod does not
     read as "Unknown symbol" (issue 12 #9, #16: the request was retried
     until the stack overflowed)."""
+    if os.path.exists("/sys/module/bridge") and \
+            not os.path.exists("/sys/module/bridge/initstate"):
+        t.skip("missing hook", "bridge is built into this kernel: its "
+               "functions cannot be made absent")
+        return
     for br in sh("ip -o link show type bridge").splitlines():
         sh(f"ip link del {br.split(':')[1].strip().split('@')[0]}")
     subprocess.run(["rmmod", "bridge"], capture_output=True)
