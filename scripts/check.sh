@@ -208,7 +208,8 @@ for k in $(printf '%s\n' $kernels | grep -x debug) \
 			"selftests/vm-run.sh -t 1800 -m 3072 -o build/vm/selftests-$k $k selftests/run_all.sh"
 		# Real KVM guests and a real NIC (issue 11): nested KVM needs
 		# a test VM with one vCPU, the hub NICs and the guests' initramfs
-		# (-c 1 -N).
+		# (-c 1 -N).  2-2.5 min of VM time on a free core (2026-12-07),
+		# up to 10 min beside other VMs; the two slots hide most of it.
 		vm_job "real guests, $k" \
 			"selftests/vm-run.sh -t 1800 -m 3072 -c 1 -N -o build/vm/realguests-$k $k \"VNACCT_TEST_TIMEOUT=1500 VNACCT_SELFTESTS=realguests.py selftests/run_all.sh\""
 		;;
